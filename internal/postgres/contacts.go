@@ -1,0 +1,354 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// ContactService implements relaybook.ContactService. Every query is scoped
+// by book and team, so a key can never reach another team's contacts.
+type ContactService struct{ db *DB }
+
+// NewContactService returns a ContactService on db.
+func NewContactService(db *DB) *ContactService { return &ContactService{db: db} }
+
+var _ relaybook.ContactService = (*ContactService)(nil)
+
+// Contact list limits (design.md, "REST API").
+const (
+	DefaultContactLimit = 50
+	MaxContactLimit     = 200
+)
+
+// contactRow is a contact as scanned: JSON columns arrive as bytes.
+type contactRow struct {
+	relaybook.Contact
+	EmailsJSON    []byte `db:"emails"`
+	PhonesJSON    []byte `db:"phones"`
+	AddressesJSON []byte `db:"addresses"`
+	SocialsJSON   []byte `db:"socials"`
+	LabelsJSON    []byte `db:"labels"`
+}
+
+func (r *contactRow) contact() (*relaybook.Contact, error) {
+	c := r.Contact
+	for _, f := range []struct {
+		src []byte
+		dst any
+	}{
+		{r.EmailsJSON, &c.Emails}, {r.PhonesJSON, &c.Phones}, {r.AddressesJSON, &c.Addresses},
+		{r.SocialsJSON, &c.Socials}, {r.LabelsJSON, &c.Labels},
+	} {
+		if err := json.Unmarshal(f.src, f.dst); err != nil {
+			return nil, fmt.Errorf("decode contact %s: %w", c.ID, err)
+		}
+	}
+	return &c, nil
+}
+
+const contactSelect = `SELECT c.id, c.book_id, c.first_name, c.last_name, c.company, c.job_title,
+	c.emails, c.phones, c.notes, c.starred, to_char(c.birthday, 'YYYY-MM-DD') AS birthday,
+	c.website, c.addresses, c.socials, c.created_at, c.updated_at,
+	COALESCE((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color) ORDER BY lower(l.name), l.id)
+		FROM contact_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.contact_id = c.id), '[]') AS labels
+	FROM contacts c JOIN books b ON b.id = c.book_id`
+
+func jsonb(v any) ([]byte, error) { return json.Marshal(v) }
+
+// CreateContact creates a contact and emits contact.created.
+func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, in relaybook.ContactInput) (*relaybook.Contact, error) {
+	now := relaybook.Now()
+	c := &relaybook.Contact{
+		ID: newID(), BookID: sc.BookID,
+		Emails: []relaybook.LabeledValue{}, Phones: []relaybook.LabeledValue{},
+		Addresses: []relaybook.Address{}, Socials: []relaybook.LabeledValue{}, Labels: []relaybook.ContactLabel{},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := in.Apply(c); err != nil {
+		return nil, err
+	}
+	if err := c.ValidateNew(); err != nil {
+		return nil, err
+	}
+	if !validID(sc.BookID) {
+		return nil, relaybook.NotFound("book", sc.BookID)
+	}
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		args, err := contactArgs(c)
+		if err != nil {
+			return err
+		}
+		args = append(args, sc.TeamID)
+		// The book check is part of the insert: one round trip, and no window
+		// between checking the book and writing into it.
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO contacts (id, book_id, first_name, last_name, company, job_title, emails, phones,
+				notes, starred, birthday, website, addresses, socials, created_at, updated_at)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+			WHERE EXISTS (SELECT 1 FROM books WHERE id = $2 AND team_id = $17)`, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return relaybook.NotFound("book", sc.BookID)
+		}
+		return tx.emitNew(ctx, relaybook.EventContactCreated, sc.TeamID, sc.BookID, now, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// contactArgs are the insert/update parameters $1..$16 in column order.
+func contactArgs(c *relaybook.Contact) ([]any, error) {
+	var lists [4][]byte
+	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
+		b, err := jsonb(v)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = b
+	}
+	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, lists[0], lists[1],
+		c.Notes, c.Starred, c.Birthday, c.Website, lists[2], lists[3], c.CreatedAt, c.UpdatedAt}, nil
+}
+
+// FindContact returns a contact of the scope's book.
+func (s *ContactService) FindContact(ctx context.Context, sc relaybook.Scope, id string) (*relaybook.Contact, error) {
+	return findContact(ctx, s.db.db, sc, id, false)
+}
+
+func findContact(ctx context.Context, q queryer, sc relaybook.Scope, id string, forUpdate bool) (*relaybook.Contact, error) {
+	if !validID(id) || !validID(sc.BookID) {
+		return nil, relaybook.NotFound("contact", id)
+	}
+	query := contactSelect + ` WHERE c.id = $1 AND c.book_id = $2 AND b.team_id = $3`
+	if forUpdate {
+		query += ` FOR UPDATE OF c`
+	}
+	var row contactRow
+	err := q.GetContext(ctx, &row, query, id, sc.BookID, sc.TeamID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, relaybook.NotFound("contact", id)
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return row.contact()
+}
+
+// ListContacts returns one page of a book's contacts in creation order.
+func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, limit int, cursor string) (*relaybook.ContactPage, error) {
+	if limit == 0 {
+		limit = DefaultContactLimit
+	}
+	if limit < 1 || limit > MaxContactLimit {
+		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", MaxContactLimit, limit)
+	}
+	after, afterID, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := findBook(ctx, s.db.db, sc.TeamID, sc.BookID); err != nil {
+		return nil, err
+	}
+	var rows []contactRow
+	// One row more than asked tells whether there is a next page.
+	err = s.db.db.SelectContext(ctx, &rows, contactSelect+`
+		WHERE c.book_id = $1 AND b.team_id = $2 AND (c.created_at, c.id) > ($3, $4)
+		ORDER BY c.created_at, c.id LIMIT $5`, sc.BookID, sc.TeamID, after, afterID, limit+1)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	page := &relaybook.ContactPage{Contacts: make([]*relaybook.Contact, 0, len(rows))}
+	for i := range rows {
+		if i == limit {
+			last := page.Contacts[limit-1]
+			page.NextCursor = encodeCursor(last.CreatedAt.Time, last.ID)
+			break
+		}
+		c, err := rows[i].contact()
+		if err != nil {
+			return nil, err
+		}
+		page.Contacts = append(page.Contacts, c)
+	}
+	return page, nil
+}
+
+// Cursors are opaque to clients: base64 of "<unix microseconds>|<id>".
+func encodeCursor(t time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", t.UnixMicro(), id))
+}
+
+func decodeCursor(cursor string) (time.Time, string, error) {
+	if cursor == "" {
+		return time.Unix(0, 0), "00000000-0000-0000-0000-000000000000", nil
+	}
+	bad := relaybook.Invalid("cursor", "is not a cursor returned by this API")
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	micros, id, ok := strings.Cut(string(raw), "|")
+	var us int64
+	if _, err := fmt.Sscan(micros, &us); err != nil || !ok || !validID(id) {
+		return time.Time{}, "", bad
+	}
+	return time.UnixMicro(us), id, nil
+}
+
+// UpdateContact changes the fields in sent and emits contact.updated.
+func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, id string, in relaybook.ContactInput) (*relaybook.Contact, error) {
+	var c *relaybook.Contact
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		c, err = findContact(ctx, tx, sc, id, true)
+		if err != nil {
+			return err
+		}
+		if err := in.Apply(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = relaybook.Now()
+		args, err := contactArgs(c)
+		if err != nil {
+			return err
+		}
+		// $1 is the id, $2..$13 the writable fields of contactArgs, $14 updated_at.
+		update := append(append([]any{c.ID}, args[2:14]...), c.UpdatedAt)
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE contacts SET first_name = $2, last_name = $3, company = $4, job_title = $5, emails = $6,
+				phones = $7, notes = $8, starred = $9, birthday = $10, website = $11, addresses = $12,
+				socials = $13, updated_at = $14
+			WHERE id = $1`, update...); err != nil {
+			return err
+		}
+		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, c.UpdatedAt, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DeleteContact deletes a contact and emits contact.deleted with its id.
+func (s *ContactService) DeleteContact(ctx context.Context, sc relaybook.Scope, id string) error {
+	if !validID(id) || !validID(sc.BookID) {
+		return relaybook.NotFound("contact", id)
+	}
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM contacts c USING books b
+			WHERE c.id = $1 AND c.book_id = $2 AND b.id = c.book_id AND b.team_id = $3`, id, sc.BookID, sc.TeamID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return relaybook.NotFound("contact", id)
+		}
+		return tx.emitNew(ctx, relaybook.EventContactDeleted, sc.TeamID, sc.BookID, relaybook.Now(), relaybook.IDOnly{ID: id})
+	})
+}
+
+// AddLabel puts a label on a contact, creating the label in the book when
+// ref names one that does not exist yet. A change emits contact.updated;
+// adding a label the contact already has changes nothing and emits nothing.
+func (s *ContactService) AddLabel(ctx context.Context, sc relaybook.Scope, contactID string, ref relaybook.LabelRef) (*relaybook.Contact, error) {
+	if ref.LabelID == "" && strings.TrimSpace(ref.Name) == "" {
+		return nil, relaybook.Invalid("label_id", "give label_id, or name to use (or create) a label by name")
+	}
+	return s.changeLabels(ctx, sc, contactID, func(tx *Tx) (bool, error) {
+		labelID, err := resolveLabel(ctx, tx, sc.BookID, ref)
+		if err != nil {
+			return false, err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO contact_labels (contact_id, label_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			contactID, labelID, relaybook.Now())
+		if err != nil {
+			return false, err
+		}
+		n, _ := res.RowsAffected()
+		return n > 0, nil
+	})
+}
+
+// RemoveLabel takes a label off a contact and emits contact.updated. A label
+// the contact does not carry is ENOTFOUND.
+func (s *ContactService) RemoveLabel(ctx context.Context, sc relaybook.Scope, contactID, labelID string) (*relaybook.Contact, error) {
+	if !validID(labelID) {
+		return nil, relaybook.NotFound("label", labelID)
+	}
+	return s.changeLabels(ctx, sc, contactID, func(tx *Tx) (bool, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM contact_labels WHERE contact_id = $1 AND label_id = $2`, contactID, labelID)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return false, relaybook.NotFound("label", labelID)
+		}
+		return true, nil
+	})
+}
+
+// changeLabels locks the contact, applies change, and when it changed
+// something bumps updated_at and emits contact.updated with the new labels.
+func (s *ContactService) changeLabels(ctx context.Context, sc relaybook.Scope, contactID string, change func(tx *Tx) (bool, error)) (*relaybook.Contact, error) {
+	var c *relaybook.Contact
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		if _, err := findContact(ctx, tx, sc, contactID, true); err != nil {
+			return err
+		}
+		changed, err := change(tx)
+		if err != nil {
+			return err
+		}
+		now := relaybook.Now()
+		if changed {
+			if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = $2 WHERE id = $1`, contactID, now); err != nil {
+				return err
+			}
+		}
+		c, err = findContact(ctx, tx, sc, contactID, false)
+		if err != nil || !changed {
+			return err
+		}
+		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, now, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func resolveLabel(ctx context.Context, tx *Tx, bookID string, ref relaybook.LabelRef) (string, error) {
+	var id string
+	if ref.LabelID != "" {
+		if !validID(ref.LabelID) {
+			return "", relaybook.NotFound("label", ref.LabelID)
+		}
+		err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE id = $1 AND book_id = $2`, ref.LabelID, bookID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", relaybook.NotFound("label", ref.LabelID)
+		}
+		return id, err
+	}
+	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, strings.TrimSpace(ref.Name))
+	if errors.Is(err, sql.ErrNoRows) {
+		l, err := createLabel(ctx, tx, bookID, ref.Name, ref.Color)
+		if err != nil {
+			return "", err
+		}
+		return l.ID, nil
+	}
+	return id, err
+}

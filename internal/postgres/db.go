@@ -1,0 +1,226 @@
+// Package postgres implements the relaybook services on PostgreSQL with sqlx.
+// It owns the schema (embedded migrations) and the outbox: every change
+// commits together with its event and that event's deliveries.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// Cipher seals webhook secrets at rest (internal/secretbox in production).
+type Cipher interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
+// DB is the connection pool plus what the services need to write events.
+type DB struct {
+	db *sqlx.DB
+
+	// Cipher encrypts webhook secrets; only webhook operations need it.
+	Cipher Cipher
+	// Dispatcher receives the jobs a transaction created, after it commits.
+	// Nil means "leave them to the sweeper" (the CLI without Redis, tests).
+	Dispatcher relaybook.Dispatcher
+	// URLPolicy decides which webhook URLs are accepted.
+	URLPolicy relaybook.URLPolicy
+}
+
+// Open connects to PostgreSQL and checks that it answers.
+func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if maxConns > 0 {
+		db.SetMaxOpenConns(maxConns)
+		db.SetMaxIdleConns(maxConns)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, Unavailable(err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// SQL returns the underlying pool for code that needs raw access (the
+// delivery engine's batch writer, tests).
+func (db *DB) SQL() *sqlx.DB { return db.db }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return Unavailable(err)
+	}
+	return nil
+}
+
+// newID returns a time-ordered UUID (v7): new rows land at the right edge of
+// their indexes instead of all over them.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// validID reports whether s can be an id. Ids from users are checked before
+// they reach SQL, so a malformed one is a 404, not a driver error.
+func validID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
+
+// Tx is a transaction that collects the delivery jobs its events create, so
+// they can be dispatched once the transaction has committed.
+type Tx struct {
+	*sqlx.Tx
+	jobs []relaybook.Job
+}
+
+// inTx runs fn in a transaction and, after a successful commit, hands the
+// jobs it created to the dispatcher.
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	tx := &Tx{Tx: sqlTx}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return mapError(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return mapError(err)
+	}
+	if len(tx.jobs) > 0 && db.Dispatcher != nil {
+		db.Dispatcher.Dispatch(tx.jobs)
+	}
+	return nil
+}
+
+// emit writes an event and one delivery per active webhook of the team that
+// subscribes to the event's type, in one statement.
+func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
+	var bookID *string
+	if e.BookID != "" {
+		bookID = &e.BookID
+	}
+	rows, err := tx.QueryContext(ctx, `
+		WITH event AS (
+			INSERT INTO events (id, type, team_id, book_id, payload, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+		)
+		INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, created_at, updated_at)
+		SELECT gen_random_uuid(), $1, w.id, $6, $6, $6
+		FROM webhooks w
+		WHERE w.team_id = $3 AND w.active AND $2 = ANY (w.events)
+		RETURNING id`,
+		e.ID, e.Type, e.TeamID, bookID, e.Payload, e.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		tx.jobs = append(tx.jobs, relaybook.Job{DeliveryID: id, Attempt: 1, RunAt: e.CreatedAt.Time})
+	}
+	return rows.Err()
+}
+
+// emitNew builds and writes an event for a change made at the given time.
+func (tx *Tx) emitNew(ctx context.Context, eventType, teamID, bookID string, at relaybook.Time, data any) error {
+	e, err := relaybook.NewEvent(newID(), eventType, teamID, bookID, at, data)
+	if err != nil {
+		return err
+	}
+	return tx.emit(ctx, e)
+}
+
+// Unavailable wraps a connection failure as EUNAVAILABLE with one readable
+// line instead of a stack of driver noise.
+func Unavailable(err error) error {
+	msg := err.Error()
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		msg = opErr.Op + " " + addrString(opErr.Addr) + ": " + innermost(opErr.Err)
+	}
+	return &relaybook.Error{Code: relaybook.EUNAVAILABLE, Message: "database unavailable: " + msg}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func innermost(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// mapError turns driver errors that have a meaning for callers into
+// *relaybook.Error and leaves the rest (bugs) as they are.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rbErr *relaybook.Error
+	if errors.As(err, &rbErr) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch {
+		case pqErr.Code == "23505":
+			return &relaybook.Error{Code: relaybook.ECONFLICT, Message: "already exists"}
+		case pqErr.Code.Class() == "08", pqErr.Code.Class() == "57", pqErr.Code.Class() == "53":
+			// connection exceptions, operator intervention (shutdown), out of resources
+			return Unavailable(err)
+		}
+		return err
+	}
+	if isConnectionError(err) {
+		return Unavailable(err)
+	}
+	return err
+}
+
+func isConnectionError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "bad connection")
+}

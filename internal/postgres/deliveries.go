@@ -1,0 +1,90 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// DeliveryService implements relaybook.DeliveryService: the delivery log and
+// manual redelivery.
+type DeliveryService struct{ db *DB }
+
+// NewDeliveryService returns a DeliveryService on db.
+func NewDeliveryService(db *DB) *DeliveryService { return &DeliveryService{db: db} }
+
+var _ relaybook.DeliveryService = (*DeliveryService)(nil)
+
+// The payload comes from the event: it is the same bytes on every attempt, so
+// the log does not store a copy per attempt.
+const attemptSelect = `SELECT a.id, a.delivery_id, a.webhook_id, a.event_id, a.event_type, a.attempt,
+	convert_from(e.payload, 'UTF8') AS payload, a.response_status, a.response_body, a.duration_ms,
+	a.success, a.error, a.created_at
+	FROM delivery_attempts a JOIN events e ON e.id = a.event_id`
+
+// ListAttempts returns a webhook's delivery log, newest first.
+func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.DeliveryFilter) ([]*relaybook.DeliveryAttempt, error) {
+	if f.Limit == 0 {
+		f.Limit = relaybook.DefaultDeliveryLimit
+	}
+	if f.Limit < 1 || f.Limit > relaybook.MaxDeliveryLimit {
+		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxDeliveryLimit, f.Limit)
+	}
+	if _, err := findWebhook(ctx, s.db.db, f.WebhookID, false); err != nil {
+		return nil, err
+	}
+	attempts := []*relaybook.DeliveryAttempt{}
+	err := s.db.db.SelectContext(ctx, &attempts, attemptSelect+`
+		WHERE a.webhook_id = $1 AND (NOT $2 OR NOT a.success)
+		ORDER BY a.created_at DESC, a.id DESC LIMIT $3`, f.WebhookID, f.FailedOnly, f.Limit)
+	return attempts, mapError(err)
+}
+
+// FindAttempt returns one delivery log row.
+func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relaybook.DeliveryAttempt, error) {
+	if !validID(id) {
+		return nil, relaybook.NotFound("delivery", id)
+	}
+	var a relaybook.DeliveryAttempt
+	err := s.db.db.GetContext(ctx, &a, attemptSelect+` WHERE a.id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, relaybook.NotFound("delivery", id)
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &a, nil
+}
+
+// Redeliver creates a fresh delivery (attempt 1 again, same event id so
+// receivers can dedupe) of the event behind id, which may name a delivery
+// log row or a delivery. It is due at once.
+func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, error) {
+	if !validID(id) {
+		return "", relaybook.NotFound("delivery", id)
+	}
+	newDelivery := newID()
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		now := relaybook.Now()
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, redelivery_of, created_at, updated_at)
+			SELECT $2, d.event_id, d.webhook_id, $3, d.id, $3, $3
+			FROM deliveries d
+			WHERE d.id = COALESCE((SELECT delivery_id FROM delivery_attempts WHERE id = $1), $1)`,
+			id, newDelivery, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return relaybook.NotFound("delivery", id)
+		}
+		tx.jobs = append(tx.jobs, relaybook.Job{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return newDelivery, nil
+}

@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// MigrationResult lists what a migration run applied.
+type MigrationResult struct {
+	Applied []int64
+	Version int64
+}
+
+// Migrate applies every pending migration. Each runs in its own transaction,
+// and a PostgreSQL advisory lock makes concurrent runs (two operators, two
+// deploys) wait for each other instead of colliding; a second run is a no-op.
+func (db *DB) Migrate(ctx context.Context) (*MigrationResult, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.db.DB, fsys,
+		goose.WithSessionLocker(locker),
+		goose.WithTableName("relaybook_schema_migrations"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", mapError(err))
+	}
+	out := &MigrationResult{}
+	for _, r := range results {
+		out.Applied = append(out.Applied, r.Source.Version)
+	}
+	out.Version, err = provider.GetDBVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	return out, nil
+}

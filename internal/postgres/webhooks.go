@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+	"github.com/relaybook/relaybook/internal/signature"
+)
+
+// WebhookService implements relaybook.WebhookService. Secrets are sealed
+// with db.Cipher, bound to the webhook id so a ciphertext copied onto another
+// row does not open.
+type WebhookService struct{ db *DB }
+
+// NewWebhookService returns a WebhookService on db.
+func NewWebhookService(db *DB) *WebhookService { return &WebhookService{db: db} }
+
+var _ relaybook.WebhookService = (*WebhookService)(nil)
+
+const webhookColumns = `id, team_id, url, events, active, created_by, created_at, updated_at`
+
+type webhookRow struct {
+	relaybook.Webhook
+	EventsArray pq.StringArray `db:"events"`
+}
+
+func (r *webhookRow) webhook() *relaybook.Webhook {
+	w := r.Webhook
+	w.Events = []string(r.EventsArray)
+	return &w
+}
+
+func (s *WebhookService) cipher() (Cipher, error) {
+	if s.db.Cipher == nil {
+		return nil, errors.New("webhook secrets need security.encryption_key")
+	}
+	return s.db.Cipher, nil
+}
+
+// CreateWebhook validates and creates a webhook with a fresh signing secret,
+// returned once.
+func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.WebhookInput) (*relaybook.NewWebhook, error) {
+	if err := s.db.URLPolicy.ValidateURL("url", in.URL); err != nil {
+		return nil, err
+	}
+	if err := relaybook.ValidateEventTypes("events", in.Events); err != nil {
+		return nil, err
+	}
+	var createdBy *string
+	if in.CreatedBy != "" {
+		if !validID(in.CreatedBy) {
+			return nil, relaybook.Invalid("created_by", "%q is not a user id", in.CreatedBy)
+		}
+		createdBy = &in.CreatedBy
+	}
+	c, err := s.cipher()
+	if err != nil {
+		return nil, err
+	}
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return nil, err
+	}
+	now := relaybook.Now()
+	w := &relaybook.Webhook{ID: newID(), TeamID: in.TeamID, URL: in.URL, Events: in.Events, Active: true,
+		CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+	sealed, err := c.Seal([]byte(secret), []byte(w.ID))
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook secret: %w", err)
+	}
+	err = s.db.inTx(ctx, func(tx *Tx) error {
+		if _, err := findTeam(ctx, tx, in.TeamID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, team_id, url, events, active, secret_ciphertext, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, true, $5, $6, $7, $7)`, w.ID, w.TeamID, w.URL, pq.StringArray(w.Events), sealed, createdBy, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &relaybook.NewWebhook{Webhook: w, Secret: secret}, nil
+}
+
+// FindWebhook returns a webhook by id.
+func (s *WebhookService) FindWebhook(ctx context.Context, id string) (*relaybook.Webhook, error) {
+	return findWebhook(ctx, s.db.db, id, false)
+}
+
+func findWebhook(ctx context.Context, q queryer, id string, forUpdate bool) (*relaybook.Webhook, error) {
+	if !validID(id) {
+		return nil, relaybook.NotFound("webhook", id)
+	}
+	query := `SELECT ` + webhookColumns + ` FROM webhooks WHERE id = $1`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	var row webhookRow
+	err := q.GetContext(ctx, &row, query, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, relaybook.NotFound("webhook", id)
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return row.webhook(), nil
+}
+
+// ListWebhooks lists a team's webhooks, oldest first.
+func (s *WebhookService) ListWebhooks(ctx context.Context, teamID string) ([]*relaybook.Webhook, error) {
+	if _, err := findTeam(ctx, s.db.db, teamID); err != nil {
+		return nil, err
+	}
+	var rows []webhookRow
+	if err := s.db.db.SelectContext(ctx, &rows, `SELECT `+webhookColumns+` FROM webhooks WHERE team_id = $1 ORDER BY created_at, id`, teamID); err != nil {
+		return nil, mapError(err)
+	}
+	out := make([]*relaybook.Webhook, len(rows))
+	for i := range rows {
+		out[i] = rows[i].webhook()
+	}
+	return out, nil
+}
+
+// UpdateWebhook changes the fields set in p.
+func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, p relaybook.WebhookPatch) (*relaybook.Webhook, error) {
+	if p.URL != nil {
+		if err := s.db.URLPolicy.ValidateURL("url", *p.URL); err != nil {
+			return nil, err
+		}
+	}
+	if p.Events != nil {
+		if err := relaybook.ValidateEventTypes("events", *p.Events); err != nil {
+			return nil, err
+		}
+	}
+	var w *relaybook.Webhook
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		w, err = findWebhook(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if p.URL != nil {
+			w.URL = *p.URL
+		}
+		if p.Events != nil {
+			w.Events = *p.Events
+		}
+		if p.Active != nil {
+			w.Active = *p.Active
+		}
+		w.UpdatedAt = relaybook.Now()
+		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = $2, events = $3, active = $4, updated_at = $5 WHERE id = $1`,
+			w.ID, w.URL, pq.StringArray(w.Events), w.Active, w.UpdatedAt)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// DeleteWebhook deletes a webhook with its deliveries and their log.
+func (s *WebhookService) DeleteWebhook(ctx context.Context, id string) (*relaybook.Webhook, error) {
+	var w *relaybook.Webhook
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		if w, err = findWebhook(ctx, tx, id, true); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}

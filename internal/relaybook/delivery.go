@@ -1,0 +1,75 @@
+package relaybook
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Delivery states. A delivery is one event going to one webhook; it ends
+// succeeded or failed, and stays pending while attempts remain.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// MaxAttempts is the initial attempt plus three retries (seed 004).
+const MaxAttempts = 4
+
+// MaxResponseBody is how much of a receiver's response the log keeps.
+const MaxResponseBody = 4096
+
+// DeliveryAttempt is the delivery log object: one row per attempt.
+type DeliveryAttempt struct {
+	ID             string          `json:"id" db:"id"`
+	DeliveryID     string          `json:"delivery_id" db:"delivery_id"`
+	WebhookID      string          `json:"webhook_id" db:"webhook_id"`
+	EventID        string          `json:"event_id" db:"event_id"`
+	EventType      string          `json:"event_type" db:"event_type"`
+	Attempt        int             `json:"attempt" db:"attempt"`
+	Payload        json.RawMessage `json:"payload" db:"payload"`
+	ResponseStatus *int            `json:"response_status" db:"response_status"`
+	ResponseBody   string          `json:"response_body" db:"response_body"`
+	DurationMS     int64           `json:"duration_ms" db:"duration_ms"`
+	Success        bool            `json:"success" db:"success"`
+	Error          string          `json:"error" db:"error"`
+	CreatedAt      Time            `json:"created_at" db:"created_at"`
+}
+
+// DeliveryFilter selects delivery log rows, newest first.
+type DeliveryFilter struct {
+	WebhookID  string
+	Limit      int
+	FailedOnly bool
+}
+
+// Delivery list limits (seed 004, "Query Parameters").
+const (
+	DefaultDeliveryLimit = 50
+	MaxDeliveryLimit     = 200
+)
+
+// Job is a delivery attempt that is due: what travels through the queue is
+// these ids and numbers, never a payload or a secret.
+type Job struct {
+	DeliveryID string
+	Attempt    int
+	RunAt      time.Time
+}
+
+// Dispatcher hands jobs that a committed transaction created to the queue.
+// It must not block the caller for long: if the queue is down the jobs stay
+// due in PostgreSQL and the sweeper enqueues them later.
+type Dispatcher interface {
+	Dispatch(jobs []Job)
+}
+
+// DeliveryService reads delivery logs and queues redeliveries.
+type DeliveryService interface {
+	ListAttempts(ctx context.Context, f DeliveryFilter) ([]*DeliveryAttempt, error)
+	FindAttempt(ctx context.Context, id string) (*DeliveryAttempt, error)
+	// Redeliver queues a fresh delivery of an attempt's event to its webhook
+	// and returns the new delivery's id.
+	Redeliver(ctx context.Context, attemptID string) (string, error)
+}

@@ -1,0 +1,53 @@
+package relaybook
+
+import "context"
+
+// Team owns books, members, API keys and webhooks.
+type Team struct {
+	ID        string `json:"id" db:"id"`
+	Name      string `json:"name" db:"name"`
+	CreatedAt Time   `json:"created_at" db:"created_at"`
+}
+
+// Member roles. Only admins manage webhooks and read delivery logs.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// Member is a user's membership of a team; it is also the data of the
+// member.joined and member.removed events.
+type Member struct {
+	UserID   string `json:"user_id" db:"user_id"`
+	TeamID   string `json:"team_id" db:"team_id"`
+	Email    string `json:"email" db:"email"`
+	Name     string `json:"name" db:"name"`
+	Role     string `json:"role" db:"role"`
+	JoinedAt Time   `json:"joined_at" db:"joined_at"`
+}
+
+// NewMember is what adding a member takes. A user is found by email, or
+// created when there is none.
+type NewMember struct {
+	TeamID string
+	Email  string
+	Name   string
+	Role   string
+}
+
+// TeamService manages teams.
+type TeamService interface {
+	CreateTeam(ctx context.Context, name string) (*Team, error)
+	FindTeam(ctx context.Context, id string) (*Team, error)
+	ListTeams(ctx context.Context) ([]*Team, error)
+}
+
+// MemberService manages team membership; adding and removing emit
+// member.joined and member.removed.
+type MemberService interface {
+	AddMember(ctx context.Context, m NewMember) (*Member, error)
+	RemoveMember(ctx context.Context, teamID, userID string) (*Member, error)
+	ListMembers(ctx context.Context, teamID string) ([]*Member, error)
+	// FindMember returns ENOTFOUND when the user is not in the team.
+	FindMember(ctx context.Context, teamID, userID string) (*Member, error)
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and Redis answer on this machine and that the
+# relaybook database exists. Starts the machine's own servers when they are
+# stopped and installs them from Debian's packages when they are missing.
+# Idempotent: run it as often as you like.
+set -euo pipefail
+
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+PGUSER=${PGUSER:-postgres}
+REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+REDIS_PORT=${REDIS_PORT:-6379}
+# The databases to create: the product's, unless told otherwise.
+DATABASES=${RELAYBOOK_DATABASES:-relaybook}
+
+say() { echo "services: $*" >&2; }
+
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    say "cannot install $*: no apt-get on this machine"; exit 1
+  fi
+  say "installing $* from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+wait_for() { # wait_for NAME COMMAND...
+  local name=$1; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  say "$name did not answer within 30s"; return 1
+}
+
+pg_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT"; }
+redis_up() { [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+
+# --- PostgreSQL ---
+command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
+if ! pg_up; then
+  if [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    apt_install postgresql
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_for PostgreSQL pg_up
+fi
+
+# --- Redis ---
+command -v redis-cli >/dev/null || apt_install redis-server redis-tools
+if ! redis_up; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  say "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for Redis redis_up
+fi
+
+# --- databases ---
+for db in $DATABASES; do
+  exists=$(psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")
+  if [ "$exists" != "1" ]; then
+    psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -qc "CREATE DATABASE $db" >/dev/null
+    say "created database $db"
+  fi
+done
+say "PostgreSQL ($PGHOST:$PGPORT) and Redis ($REDIS_HOST:$REDIS_PORT) are up"
