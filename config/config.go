@@ -69,6 +69,7 @@ type Worker struct {
 	Concurrency     int
 	PollInterval    time.Duration
 	SweepInterval   time.Duration
+	SweepGrace      time.Duration
 	ShutdownTimeout time.Duration
 }
 
@@ -96,6 +97,7 @@ var defaults = []struct {
 	{"worker.concurrency", 50},
 	{"worker.poll_interval", "2ms"},
 	{"worker.sweep_interval", "5s"},
+	{"worker.sweep_grace", "10s"},
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
@@ -198,6 +200,7 @@ func Load(opts Options) (*Config, error) {
 			Concurrency:     p.positiveInt("worker.concurrency"),
 			PollInterval:    p.duration("worker.poll_interval"),
 			SweepInterval:   p.duration("worker.sweep_interval"),
+			SweepGrace:      p.duration("worker.sweep_grace"),
 			ShutdownTimeout: p.duration("worker.shutdown_timeout"),
 		},
 		Webhooks: Webhooks{

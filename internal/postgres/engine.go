@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// DeliveryJob is everything one attempt needs, read in one query.
+type DeliveryJob struct {
+	DeliveryID string `db:"delivery_id"`
+	State      string `db:"state"`
+	Attempts   int    `db:"attempts"`
+	EventID    string `db:"event_id"`
+	EventType  string `db:"event_type"`
+	Payload    []byte `db:"payload"`
+	WebhookID  string `db:"webhook_id"`
+	URL        string `db:"url"`
+	Active     bool   `db:"active"`
+	// Secret is decrypted in memory for signing; it is never logged or
+	// written anywhere.
+	Secret string `db:"-"`
+
+	SecretCiphertext []byte `db:"secret_ciphertext"`
+}
+
+// LoadDeliveryJob reads a delivery with its event and webhook and decrypts
+// the webhook's secret. A delivery that no longer exists (its webhook was
+// deleted) is ENOTFOUND.
+func (db *DB) LoadDeliveryJob(ctx context.Context, deliveryID string) (*DeliveryJob, error) {
+	if !validID(deliveryID) {
+		return nil, relaybook.NotFound("delivery", deliveryID)
+	}
+	var j DeliveryJob
+	err := db.db.GetContext(ctx, &j, `
+		SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
+			w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
+		FROM deliveries d
+		JOIN events e ON e.id = d.event_id
+		JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.id = $1`, deliveryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, relaybook.NotFound("delivery", deliveryID)
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if db.Cipher == nil {
+		return nil, errors.New("delivering needs security.encryption_key")
+	}
+	secret, err := db.Cipher.Open(j.SecretCiphertext, []byte(j.WebhookID))
+	if err != nil {
+		return nil, fmt.Errorf("webhook %s secret: %w", j.WebhookID, err)
+	}
+	j.Secret = string(secret)
+	j.SecretCiphertext = nil
+	return &j, nil
+}
+
+// AttemptRecord is one attempt's log row plus the delivery state it leads
+// to.
+type AttemptRecord struct {
+	ID             string
+	DeliveryID     string
+	WebhookID      string
+	EventID        string
+	EventType      string
+	Attempt        int
+	ResponseStatus int // 0: no response
+	ResponseBody   string
+	DurationMS     int64
+	Success        bool
+	Error          string
+	CreatedAt      time.Time
+
+	// State is the delivery's state after this attempt; NextAttemptAt is
+	// when the next attempt is due (pending only).
+	State         string
+	NextAttemptAt time.Time
+}
+
+// NewAttemptID returns an id for an attempt row.
+func NewAttemptID() string { return newID() }
+
+// RecordAttempts writes attempt rows and the delivery states they lead to
+// in one transaction: the delivery engine groups attempts so that a busy
+// worker pays one commit for many of them.
+//
+// A delivery only moves forward: a stale or duplicate attempt (one whose
+// number is not past what is recorded) still gets its log row, since the
+// request was really sent, but does not change the delivery.
+func (db *DB) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	n := len(recs)
+	var (
+		ids, deliveryIDs, webhookIDs, eventIDs, eventTypes = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		bodies, errs, states                               = make([]string, n), make([]string, n), make([]string, n)
+		attempts, statuses, durations                      = make([]int64, n), make([]int64, n), make([]int64, n)
+		successes                                          = make([]bool, n)
+		created, next                                      = make([]time.Time, n), make([]time.Time, n)
+	)
+	for i, r := range recs {
+		ids[i], deliveryIDs[i], webhookIDs[i], eventIDs[i], eventTypes[i] = r.ID, r.DeliveryID, r.WebhookID, r.EventID, r.EventType
+		bodies[i], errs[i], states[i] = cleanText(r.ResponseBody), cleanText(r.Error), r.State
+		attempts[i], statuses[i], durations[i] = int64(r.Attempt), int64(r.ResponseStatus), r.DurationMS
+		successes[i] = r.Success
+		created[i], next[i] = r.CreatedAt, r.NextAttemptAt
+	}
+	tx, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_type, attempt,
+			response_status, response_body, duration_ms, success, error, created_at)
+		SELECT id, delivery_id, webhook_id, event_id, event_type, attempt,
+			NULLIF(status, 0), body, duration, success, err, created
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[],
+			$7::int[], $8::text[], $9::bigint[], $10::bool[], $11::text[], $12::timestamptz[])
+			AS u(id, delivery_id, webhook_id, event_id, event_type, attempt, status, body, duration, success, err, created)
+		-- The delivery may be gone (its webhook deleted mid-flight).
+		WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = u.delivery_id)`,
+		pq.Array(ids), pq.Array(deliveryIDs), pq.Array(webhookIDs), pq.Array(eventIDs), pq.Array(eventTypes), pq.Array(attempts),
+		pq.Array(statuses), pq.Array(bodies), pq.Array(durations), pq.Array(successes), pq.Array(errs), pq.Array(created))
+	if err != nil {
+		return fmt.Errorf("insert attempts: %w", mapError(err))
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE deliveries d SET state = u.state, attempts = u.attempt, next_attempt_at = u.next, updated_at = now()
+		FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS u(id, attempt, state, next)
+		WHERE d.id = u.id AND d.state = 'pending' AND d.attempts < u.attempt`,
+		pq.Array(deliveryIDs), pq.Array(attempts), pq.Array(states), pq.Array(next))
+	if err != nil {
+		return fmt.Errorf("update deliveries: %w", mapError(err))
+	}
+	return mapError(tx.Commit())
+}
+
+// cleanText makes receiver-controlled text storable: valid UTF-8, no NUL.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// DueJobs returns pending deliveries whose next attempt was due at or
+// before dueBefore, oldest first, after the (time, id) position given (the
+// zero values start from the beginning).
+func (db *DB) DueJobs(ctx context.Context, dueBefore time.Time, afterTime time.Time, afterID string, limit int) ([]relaybook.Job, error) {
+	if afterID == "" {
+		afterID = "00000000-0000-0000-0000-000000000000"
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, attempts + 1, next_attempt_at FROM deliveries
+		WHERE state = 'pending' AND next_attempt_at <= $1 AND (next_attempt_at, id) > ($2, $3)
+		ORDER BY next_attempt_at, id LIMIT $4`, dueBefore, afterTime, afterID, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var jobs []relaybook.Job
+	for rows.Next() {
+		var j relaybook.Job
+		if err := rows.Scan(&j.DeliveryID, &j.Attempt, &j.RunAt); err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, mapError(rows.Err())
+}

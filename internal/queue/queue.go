@@ -1,0 +1,157 @@
+// Package queue is the Asynq adapter: the delivery task, how jobs are
+// enqueued with deterministic task ids, and the server options that set the
+// delivery engine's latency floor and retry timing.
+//
+// Only ids and attempt numbers travel through Redis. Payloads and secrets
+// stay in PostgreSQL, so a Redis that is read, flushed or restarted leaks
+// nothing and loses nothing: the sweeper re-enqueues what PostgreSQL says
+// is due.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// TypeDeliver is the task type of one delivery attempt.
+const TypeDeliver = "webhook:deliver"
+
+// DefaultQueue is the Asynq queue deliveries go through.
+const DefaultQueue = "deliveries"
+
+// DeliverPayload is the whole task payload: which delivery, which attempt.
+type DeliverPayload struct {
+	DeliveryID string `json:"delivery_id"`
+	Attempt    int    `json:"attempt"`
+}
+
+// TaskID is deterministic per delivery attempt, so enqueueing the same job
+// twice (after-commit dispatch racing the sweeper, a retried dispatch) keeps
+// one task.
+func TaskID(deliveryID string, attempt int) string {
+	return deliveryID + ":" + strconv.Itoa(attempt)
+}
+
+// handlerTimeout bounds one task: the HTTP attempt plus time to record it.
+func handlerTimeout(deliveryTimeout time.Duration) time.Duration {
+	return deliveryTimeout + 30*time.Second
+}
+
+// NewDeliverTask builds the task for a job. A job due in the future is
+// scheduled with ProcessAt, which is how retries wait out their delay.
+func NewDeliverTask(job relaybook.Job, queue string, deliveryTimeout time.Duration) (*asynq.Task, error) {
+	body, err := json.Marshal(DeliverPayload{DeliveryID: job.DeliveryID, Attempt: job.Attempt})
+	if err != nil {
+		return nil, err
+	}
+	opts := []asynq.Option{
+		asynq.TaskID(TaskID(job.DeliveryID, job.Attempt)),
+		asynq.Queue(queue),
+		// Asynq's own retries only cover infrastructure failures (PostgreSQL
+		// down, a worker killed mid-task). They must never run out: an
+		// archived task would keep its id and block the sweeper's re-enqueue.
+		asynq.MaxRetry(math.MaxInt32),
+		asynq.Timeout(handlerTimeout(deliveryTimeout)),
+	}
+	if time.Until(job.RunAt) > 0 {
+		opts = append(opts, asynq.ProcessAt(job.RunAt))
+	}
+	return asynq.NewTask(TypeDeliver, body, opts...), nil
+}
+
+// ParseDeliverPayload reads a task payload.
+func ParseDeliverPayload(b []byte) (DeliverPayload, error) {
+	var p DeliverPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%w: bad delivery task payload: %v", asynq.SkipRetry, err)
+	}
+	if p.DeliveryID == "" || p.Attempt < 1 {
+		return p, fmt.Errorf("%w: delivery task payload lacks delivery_id or attempt", asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// Enqueuer puts jobs on the queue.
+type Enqueuer struct {
+	Client          *asynq.Client
+	Queue           string
+	DeliveryTimeout time.Duration
+}
+
+// Enqueue enqueues jobs one by one. A job whose task already exists counts
+// as enqueued. It returns the number enqueued and the first error.
+func (e *Enqueuer) Enqueue(ctx context.Context, jobs []relaybook.Job) (int, error) {
+	n := 0
+	for _, job := range jobs {
+		task, err := NewDeliverTask(job, e.Queue, e.DeliveryTimeout)
+		if err != nil {
+			return n, err
+		}
+		if _, err := e.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ServerOptions are the knobs of the worker's Asynq server.
+type ServerOptions struct {
+	Queue           string
+	Concurrency     int
+	PollInterval    time.Duration
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// ServerConfig returns the Asynq configuration for a delivery worker.
+func ServerConfig(o ServerOptions) asynq.Config {
+	return asynq.Config{
+		Concurrency: o.Concurrency,
+		Queues:      map[string]int{o.Queue: 1},
+		// Asynq polls an empty queue instead of blocking; the poll interval is
+		// the delivery latency floor when the worker is idle (default 1 s).
+		TaskCheckInterval: o.PollInterval,
+		// Retries are scheduled tasks, moved to the queue by this check: it
+		// bounds how late a retry can be.
+		DelayedTaskCheckInterval: 250 * time.Millisecond,
+		// Only infrastructure failures reach Asynq's retry: try again soon,
+		// backing off to at most 30 s.
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(time.Duration(n+1)*time.Second, 30*time.Second)
+		},
+		ShutdownTimeout: o.ShutdownTimeout,
+		Logger:          slogAdapter{o.Logger},
+		LogLevel:        asynq.WarnLevel,
+	}
+}
+
+// slogAdapter lets Asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) logger() *slog.Logger {
+	if a.l == nil {
+		return slog.Default()
+	}
+	return a.l
+}
+func (a slogAdapter) Debug(args ...any) { a.logger().Debug(joinArgs(args)) }
+func (a slogAdapter) Info(args ...any)  { a.logger().Info(joinArgs(args)) }
+func (a slogAdapter) Warn(args ...any)  { a.logger().Warn(joinArgs(args)) }
+func (a slogAdapter) Error(args ...any) { a.logger().Error(joinArgs(args)) }
+func (a slogAdapter) Fatal(args ...any) { a.logger().Error(joinArgs(args)) }
+
+func joinArgs(args []any) string {
+	return strings.TrimSpace(fmt.Sprintln(args...))
+}

@@ -1,0 +1,40 @@
+package queue
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+func TestDeliverTaskCarriesIDsOnly(t *testing.T) {
+	job := relaybook.Job{DeliveryID: "0193c8f0-0000-7000-8000-000000000001", Attempt: 2, RunAt: time.Now().Add(time.Minute)}
+	task, err := NewDeliverTask(job, DefaultQueue, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Type() != TypeDeliver {
+		t.Errorf("type %q", task.Type())
+	}
+	p, err := ParseDeliverPayload(task.Payload())
+	if err != nil || p.DeliveryID != job.DeliveryID || p.Attempt != 2 {
+		t.Errorf("payload round trip: %+v %v", p, err)
+	}
+	if want := `{"delivery_id":"0193c8f0-0000-7000-8000-000000000001","attempt":2}`; string(task.Payload()) != want {
+		t.Errorf("payload %s, want %s", task.Payload(), want)
+	}
+	if TaskID(job.DeliveryID, 2) == TaskID(job.DeliveryID, 3) {
+		t.Error("attempts of one delivery share a task id")
+	}
+}
+
+func TestParseDeliverPayloadRejectsGarbage(t *testing.T) {
+	for _, body := range []string{"", "{", `{"attempt":1}`, `{"delivery_id":"x","attempt":0}`} {
+		if _, err := ParseDeliverPayload([]byte(body)); !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("%q: err = %v, want SkipRetry", body, err)
+		}
+	}
+}
