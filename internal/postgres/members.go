@@ -130,3 +130,20 @@ func findMember(ctx context.Context, q queryer, teamID, userID string) (*relaybo
 	}
 	return &m, nil
 }
+
+// FindUser returns a user by id, whatever teams it belongs to: the token
+// command checks it mints a JWT for someone who exists.
+func (s *MemberService) FindUser(ctx context.Context, id string) (*relaybook.User, error) {
+	if !validID(id) {
+		return nil, relaybook.NotFound("user", id)
+	}
+	var u relaybook.User
+	err := s.db.db.GetContext(ctx, &u, `SELECT id, email, name, created_at FROM users WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, relaybook.NotFound("user", id)
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &u, nil
+}

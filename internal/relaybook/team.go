@@ -26,6 +26,15 @@ type Member struct {
 	JoinedAt Time   `json:"joined_at" db:"joined_at"`
 }
 
+// User is a person who can belong to teams; team-admin JWTs name one in
+// their sub claim.
+type User struct {
+	ID        string `json:"id" db:"id"`
+	Email     string `json:"email" db:"email"`
+	Name      string `json:"name" db:"name"`
+	CreatedAt Time   `json:"created_at" db:"created_at"`
+}
+
 // NewMember is what adding a member takes. A user is found by email, or
 // created when there is none.
 type NewMember struct {

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+func newCmdDeliveries(f *Factory) *cobra.Command {
+	return newNounCmd("deliveries", "List and show delivery attempts, redeliver",
+		newCmdDeliveriesList(f),
+		newCmdDeliveriesShow(f),
+		newCmdDeliveriesRedeliver(f),
+	)
+}
+
+type deliveriesListOptions struct {
+	f          *Factory
+	WebhookID  string
+	Limit      int
+	FailedOnly bool
+}
+
+func newCmdDeliveriesList(f *Factory) *cobra.Command {
+	opts := &deliveriesListOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "list --webhook WEBHOOK [--limit 50] [--failed]",
+		Short: "List a webhook's delivery attempts, newest first",
+		Long: fmt.Sprintf(`List a webhook's delivery log, newest first: one row per attempt.
+
+With -o json it prints an array of delivery-log objects:
+{"id", "delivery_id", "webhook_id", "event_id", "event_type", "attempt", "payload",
+ "response_status", "response_body", "duration_ms", "success", "error", "created_at"}
+--limit is %d by default and at most %d.`, relaybook.DefaultDeliveryLimit, relaybook.MaxDeliveryLimit),
+		Args: requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "webhook"); err != nil {
+				return err
+			}
+			if opts.Limit < 1 || opts.Limit > relaybook.MaxDeliveryLimit {
+				return usagef("%s: --limit must be between 1 and %d, got %d", cmd.CommandPath(), relaybook.MaxDeliveryLimit, opts.Limit)
+			}
+			return deliveriesListRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.WebhookID, "webhook", "", "webhook id (required)")
+	cmd.Flags().IntVar(&opts.Limit, "limit", relaybook.DefaultDeliveryLimit, fmt.Sprintf("how many attempts to show (1 to %d)", relaybook.MaxDeliveryLimit))
+	cmd.Flags().BoolVar(&opts.FailedOnly, "failed", false, "only attempts that did not succeed")
+	return cmd
+}
+
+func deliveriesListRun(ctx context.Context, opts *deliveriesListOptions) error {
+	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
+	if err != nil {
+		return err
+	}
+	list, err := deliveries.ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly})
+	if err != nil {
+		return err
+	}
+	return opts.f.Print(list, func() *Table {
+		t := &Table{Header: []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}}
+		for _, a := range list {
+			t.AddRow(a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
+				formatMS(a.DurationMS), a.Error, a.CreatedAt.String())
+		}
+		return t
+	})
+}
+
+type deliveriesShowOptions struct {
+	f  *Factory
+	ID string
+}
+
+func newCmdDeliveriesShow(f *Factory) *cobra.Command {
+	opts := &deliveriesShowOptions{f: f}
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one delivery attempt with its payload and response",
+		Long: `Show one delivery attempt in full: the payload that was sent and the first
+4 KB of the response body. With -o json it prints the delivery-log object.`,
+		Args: requireArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return deliveriesShowRun(cmd.Context(), opts)
+		},
+	}
+}
+
+func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
+	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
+	if err != nil {
+		return err
+	}
+	a, err := deliveries.FindAttempt(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	lines := [][2]string{
+		{"id", a.ID},
+		{"delivery_id", a.DeliveryID},
+		{"webhook_id", a.WebhookID},
+		{"event_id", a.EventID},
+		{"event_type", a.EventType},
+		{"attempt", strconv.Itoa(a.Attempt)},
+		{"response_status", optInt(a.ResponseStatus)},
+		{"duration_ms", strconv.FormatInt(a.DurationMS, 10)},
+		{"success", strconv.FormatBool(a.Success)},
+		{"error", a.Error},
+		{"created_at", a.CreatedAt.String()},
+	}
+	if err := opts.f.PrintSummary(a, lines); err != nil || opts.f.Output == "json" {
+		return err
+	}
+	// The payload and the response body are multi-line: shown as blocks
+	// after the summary rather than squeezed onto one line.
+	var payload bytes.Buffer
+	if json.Indent(&payload, a.Payload, "", "  ") != nil {
+		payload.Reset()
+		payload.Write(a.Payload)
+	}
+	_, err = fmt.Fprintf(opts.f.IO.Out, "\npayload:\n%s\n\nresponse_body:\n%s\n", payload.String(), a.ResponseBody)
+	return err
+}
+
+type deliveriesRedeliverOptions struct {
+	f  *Factory
+	ID string
+}
+
+// redelivery is what `deliveries redeliver -o json` prints.
+type redelivery struct {
+	DeliveryID   string `json:"delivery_id"`
+	RedeliveryOf string `json:"redelivery_of"`
+}
+
+func newCmdDeliveriesRedeliver(f *Factory) *cobra.Command {
+	opts := &deliveriesRedeliverOptions{f: f}
+	return &cobra.Command{
+		Use:   "redeliver ID",
+		Short: "Queue a fresh delivery of an attempt's event to its webhook",
+		Long: `Queue a fresh delivery of the event behind ID (a delivery attempt id, as
+"deliveries list" shows, or a delivery id) to the same webhook, due at once.
+It starts again at attempt 1 with the same event id (X-Relay-Event-ID), so
+receivers can tell it is the same event; a worker sends it.
+
+With -o json it prints {"delivery_id": "<the new delivery>", "redelivery_of": "<ID as given>"}.`,
+		Args: requireArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return deliveriesRedeliverRun(cmd.Context(), opts)
+		},
+	}
+}
+
+func deliveriesRedeliverRun(ctx context.Context, opts *deliveriesRedeliverOptions) error {
+	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
+	if err != nil {
+		return err
+	}
+	id, err := deliveries.Redeliver(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	r := redelivery{DeliveryID: id, RedeliveryOf: opts.ID}
+	return opts.f.PrintSummary(r, [][2]string{{"delivery_id", r.DeliveryID}, {"redelivery_of", r.RedeliveryOf}})
+}
+
+func formatMS(ms int64) string { return strconv.FormatInt(ms, 10) + "ms" }

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+func newCmdKeys(f *Factory) *cobra.Command {
+	return newNounCmd("keys", "Create, list and revoke API keys",
+		newCmdKeysCreate(f),
+		newCmdKeysList(f),
+		newCmdKeysRevoke(f),
+	)
+}
+
+type keysCreateOptions struct {
+	f      *Factory
+	TeamID string
+	Name   string
+}
+
+func newCmdKeysCreate(f *Factory) *cobra.Command {
+	opts := &keysCreateOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "create --team TEAM --name NAME",
+		Short: "Create an API key (the key is shown once)",
+		Long: `Create an API key for a team's /api/v1 clients. The key (rlb_…) is printed
+now and never again: RelayBook keeps only its hash.
+
+With -o json it prints one document:
+{"api_key": {"id", "team_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"}, "key": "rlb_…"}`,
+		Example: `  KEY=$(relaybook keys create --team $TEAM --name "CRM Sync" -o json | jq -r .key)`,
+		Args:    requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team", "name"); err != nil {
+				return err
+			}
+			return keysCreateRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "what the key is for, e.g. \"CRM Sync\" (required)")
+	return cmd
+}
+
+func keysCreateRun(ctx context.Context, opts *keysCreateOptions) error {
+	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
+	if err != nil {
+		return err
+	}
+	k, err := keys.CreateAPIKey(ctx, opts.TeamID, opts.Name)
+	if err != nil {
+		return err
+	}
+	if err := opts.f.PrintSummary(k, append(apiKeyLines(k.APIKey), [2]string{"key", k.Key})); err != nil {
+		return err
+	}
+	showOnce(opts.f, "API key")
+	return nil
+}
+
+type keysListOptions struct {
+	f      *Factory
+	TeamID string
+}
+
+func newCmdKeysList(f *Factory) *cobra.Command {
+	opts := &keysListOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "list --team TEAM",
+		Short: "List a team's API keys, revoked ones included",
+		Long: `List a team's API keys, oldest first, revoked ones included. Only the display
+prefix of each key is shown; the key itself cannot be shown again.
+With -o json it prints an array of API key objects.`,
+		Args: requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team"); err != nil {
+				return err
+			}
+			return keysListRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	return cmd
+}
+
+func keysListRun(ctx context.Context, opts *keysListOptions) error {
+	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
+	if err != nil {
+		return err
+	}
+	list, err := keys.ListAPIKeys(ctx, opts.TeamID)
+	if err != nil {
+		return err
+	}
+	return opts.f.Print(list, func() *Table {
+		t := &Table{Header: []string{"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"}}
+		for _, k := range list {
+			t.AddRow(k.ID, k.Name, k.Prefix, k.CreatedAt.String(), optTime(k.LastUsedAt), optTime(k.RevokedAt))
+		}
+		return t
+	})
+}
+
+type keysRevokeOptions struct {
+	f  *Factory
+	ID string
+}
+
+func newCmdKeysRevoke(f *Factory) *cobra.Command {
+	opts := &keysRevokeOptions{f: f}
+	return &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key, effective immediately",
+		Long: `Revoke an API key at once: the next request that presents it gets a 401, on
+every serve process. Revoking a revoked key changes nothing.
+With -o json it prints the revoked API key object.`,
+		Args: requireArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return keysRevokeRun(cmd.Context(), opts)
+		},
+	}
+}
+
+func keysRevokeRun(ctx context.Context, opts *keysRevokeOptions) error {
+	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
+	if err != nil {
+		return err
+	}
+	k, err := keys.RevokeAPIKey(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	return opts.f.PrintSummary(k, apiKeyLines(k))
+}
+
+func apiKeyLines(k *relaybook.APIKey) [][2]string {
+	return [][2]string{
+		{"id", k.ID},
+		{"team_id", k.TeamID},
+		{"name", k.Name},
+		{"prefix", k.Prefix},
+		{"created_at", k.CreatedAt.String()},
+		{"last_used_at", optTime(k.LastUsedAt)},
+		{"revoked_at", optTime(k.RevokedAt)},
+	}
+}

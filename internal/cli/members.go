@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+func newCmdMembers(f *Factory) *cobra.Command {
+	return newNounCmd("members", "Add, remove and list team members",
+		newCmdMembersAdd(f),
+		newCmdMembersRemove(f),
+		newCmdMembersList(f),
+	)
+}
+
+type membersAddOptions struct {
+	f      *Factory
+	TeamID string
+	Email  string
+	Name   string
+	Role   string
+}
+
+func newCmdMembersAdd(f *Factory) *cobra.Command {
+	opts := &membersAddOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "add --team TEAM --email EMAIL [--name NAME] [--role admin|member]",
+		Short: "Add a user to a team (emits member.joined)",
+		Long: `Add a user to a team. The user is found by email (case-insensitively) or
+created. The team's webhooks get a member.joined event.
+
+With -o json it prints the member:
+{"user_id", "team_id", "email", "name", "role", "joined_at"}.`,
+		Example: `  ADMIN=$(relaybook members add --team $TEAM --email admin@acme.test --role admin -o json | jq -r .user_id)`,
+		Args:    requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team", "email"); err != nil {
+				return err
+			}
+			return membersAddRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	cmd.Flags().StringVar(&opts.Email, "email", "", "the user's email address (required)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the user's name, when the user is new")
+	cmd.Flags().StringVar(&opts.Role, "role", relaybook.RoleMember, "admin or member; admins manage webhooks through the team API")
+	return cmd
+}
+
+func membersAddRun(ctx context.Context, opts *membersAddOptions) error {
+	members, err := service(ctx, opts.f, postgres.NewMemberService)
+	if err != nil {
+		return err
+	}
+	m, err := members.AddMember(ctx, relaybook.NewMember{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
+	if err != nil {
+		return err
+	}
+	return opts.f.PrintSummary(m, memberLines(m))
+}
+
+type membersRemoveOptions struct {
+	f      *Factory
+	TeamID string
+	UserID string
+}
+
+func newCmdMembersRemove(f *Factory) *cobra.Command {
+	opts := &membersRemoveOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "remove --team TEAM --user USER",
+		Short: "Remove a user from a team (emits member.removed)",
+		Long: `Remove a user from a team at once. The team's webhooks get a member.removed
+event. With -o json it prints the member as it was before removal.`,
+		Args: requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team", "user"); err != nil {
+				return err
+			}
+			return membersRemoveRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	cmd.Flags().StringVar(&opts.UserID, "user", "", "user id (required)")
+	return cmd
+}
+
+func membersRemoveRun(ctx context.Context, opts *membersRemoveOptions) error {
+	members, err := service(ctx, opts.f, postgres.NewMemberService)
+	if err != nil {
+		return err
+	}
+	m, err := members.RemoveMember(ctx, opts.TeamID, opts.UserID)
+	if err != nil {
+		return err
+	}
+	return opts.f.PrintSummary(m, memberLines(m))
+}
+
+type membersListOptions struct {
+	f      *Factory
+	TeamID string
+}
+
+func newCmdMembersList(f *Factory) *cobra.Command {
+	opts := &membersListOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "list --team TEAM",
+		Short: "List a team's members by join time",
+		Long:  `List a team's members by join time. With -o json it prints an array of members.`,
+		Args:  requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team"); err != nil {
+				return err
+			}
+			return membersListRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	return cmd
+}
+
+func membersListRun(ctx context.Context, opts *membersListOptions) error {
+	members, err := service(ctx, opts.f, postgres.NewMemberService)
+	if err != nil {
+		return err
+	}
+	list, err := members.ListMembers(ctx, opts.TeamID)
+	if err != nil {
+		return err
+	}
+	return opts.f.Print(list, func() *Table {
+		t := &Table{Header: []string{"USER ID", "EMAIL", "NAME", "ROLE", "JOINED"}}
+		for _, m := range list {
+			t.AddRow(m.UserID, m.Email, m.Name, m.Role, m.JoinedAt.String())
+		}
+		return t
+	})
+}
+
+func memberLines(m *relaybook.Member) [][2]string {
+	return [][2]string{
+		{"user_id", m.UserID},
+		{"team_id", m.TeamID},
+		{"email", m.Email},
+		{"name", m.Name},
+		{"role", m.Role},
+		{"joined_at", m.JoinedAt.String()},
+	}
+}
