@@ -49,11 +49,11 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	setConfigEnv(t, map[string]string{
-		"RELAYBOOK_DATABASE_URL":                   testenv.DatabaseURL(t),
-		"RELAYBOOK_REDIS_URL":                      testenv.RedisURL(t),
-		"RELAYBOOK_SECURITY_ENCRYPTION_KEY":        testEncryptionKey,
-		"RELAYBOOK_AUTH_JWT_SECRET":                testJWTSecret,
-		"RELAYBOOK_WEBHOOKS_ALLOW_HTTP":            "false",
+		"RELAYBOOK_DATABASE_URL":                    testenv.DatabaseURL(t),
+		"RELAYBOOK_REDIS_URL":                       testenv.RedisURL(t),
+		"RELAYBOOK_SECURITY_ENCRYPTION_KEY":         testEncryptionKey,
+		"RELAYBOOK_AUTH_JWT_SECRET":                 testJWTSecret,
+		"RELAYBOOK_WEBHOOKS_ALLOW_HTTP":             "false",
 		"RELAYBOOK_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "false",
 	})
 	return &env{t: t, config: emptyConfig(t), norm: normalizer{ids: map[string]string{}}}
