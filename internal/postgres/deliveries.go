@@ -18,9 +18,10 @@ func NewDeliveryService(db *DB) *DeliveryService { return &DeliveryService{db: d
 var _ relaybook.DeliveryService = (*DeliveryService)(nil)
 
 // The payload comes from the event: it is the same bytes on every attempt, so
-// the log does not store a copy per attempt.
+// the log does not store a copy per attempt. It is selected as bytea: the
+// driver hands text back as a string, which json.RawMessage cannot scan.
 const attemptSelect = `SELECT a.id, a.delivery_id, a.webhook_id, a.event_id, a.event_type, a.attempt,
-	convert_from(e.payload, 'UTF8') AS payload, a.response_status, a.response_body, a.duration_ms,
+	e.payload, a.response_status, a.response_body, a.duration_ms,
 	a.success, a.error, a.created_at
 	FROM delivery_attempts a JOIN events e ON e.id = a.event_id`
 
