@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,6 +186,12 @@ func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, l
 	return page, nil
 }
 
+// A cursor's time lies in years 1..9999, well inside PostgreSQL's range.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro()
+)
+
 // Cursors are opaque to clients: base64 of "<unix microseconds>|<id>".
 func encodeCursor(t time.Time, id string) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", t.UnixMicro(), id))
@@ -200,8 +207,10 @@ func decodeCursor(cursor string) (time.Time, string, error) {
 		return time.Time{}, "", bad
 	}
 	micros, id, ok := strings.Cut(string(raw), "|")
-	var us int64
-	if _, err := fmt.Sscan(micros, &us); err != nil || !ok || !validID(id) {
+	us, err := strconv.ParseInt(micros, 10, 64)
+	// A forged cursor must not reach PostgreSQL with a time outside its
+	// range (that is a driver error, not a bad request).
+	if err != nil || !ok || !validID(id) || us < minCursorMicros || us > maxCursorMicros {
 		return time.Time{}, "", bad
 	}
 	return time.UnixMicro(us), id, nil

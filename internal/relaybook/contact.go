@@ -136,7 +136,8 @@ func (in ContactInput) Apply(c *Contact) error {
 	}
 	if in.Birthday.Set {
 		if in.Birthday.Value != nil {
-			if _, err := time.Parse(time.DateOnly, *in.Birthday.Value); err != nil {
+			// Year 0 parses but is no date in PostgreSQL (1 BC is followed by 1 AD).
+			if d, err := time.Parse(time.DateOnly, *in.Birthday.Value); err != nil || d.Year() < 1 {
 				return Invalid("birthday", "must be a date as YYYY-MM-DD or null, got %q", *in.Birthday.Value)
 			}
 		}
