@@ -46,6 +46,87 @@ func service[S any](ctx context.Context, f *Factory, newService func(*postgres.D
 	return newService(db), nil
 }
 
+// printOne opens a service, makes one call and prints the object it returns:
+// the JSON document with -o json, the "key: value" lines otherwise.
+func printOne[S, T any](ctx context.Context, f *Factory, newService func(*postgres.DB) S, call func(S) (T, error), lines func(T) [][2]string) error {
+	svc, err := service(ctx, f, newService)
+	if err != nil {
+		return err
+	}
+	v, err := call(svc)
+	if err != nil {
+		return err
+	}
+	return f.PrintSummary(v, lines(v))
+}
+
+// printList opens a service, makes one call and prints the list it returns:
+// a JSON array with -o json, a table otherwise.
+func printList[S, T any](ctx context.Context, f *Factory, newService func(*postgres.DB) S, call func(S) ([]T, error), header []string, row func(T) []string) error {
+	svc, err := service(ctx, f, newService)
+	if err != nil {
+		return err
+	}
+	list, err := call(svc)
+	if err != nil {
+		return err
+	}
+	return f.Print(list, func() *Table {
+		t := &Table{Header: header}
+		for _, v := range list {
+			t.AddRow(row(v)...)
+		}
+		return t
+	})
+}
+
+// idOptions serve the verbs that take one id and no flags (books delete,
+// keys revoke, webhooks show|delete, deliveries show|redeliver).
+type idOptions struct {
+	f  *Factory
+	ID string
+}
+
+// newIDCmd builds such a verb; use is like "delete ID".
+func newIDCmd(f *Factory, use, short, long string, run func(context.Context, *idOptions) error) *cobra.Command {
+	opts := &idOptions{f: f}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  requireArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return run(cmd.Context(), opts)
+		},
+	}
+}
+
+// teamOptions serve the verbs whose only flag is --team (the list verbs).
+type teamOptions struct {
+	f      *Factory
+	TeamID string
+}
+
+// newTeamCmd builds such a verb; use is like "list --team TEAM".
+func newTeamCmd(f *Factory, use, short, long string, run func(context.Context, *teamOptions) error) *cobra.Command {
+	opts := &teamOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "team"); err != nil {
+				return err
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
+	return cmd
+}
+
 // requireSetting loads the configuration and checks that keys without a
 // default are set: a usage/config error (exit 2) naming the key otherwise.
 func requireSetting(f *Factory, keys ...string) error {

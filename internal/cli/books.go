@@ -46,87 +46,35 @@ With -o json it prints the book: {"id", "team_id", "name", "created_at"}.`,
 }
 
 func booksCreateRun(ctx context.Context, opts *booksCreateOptions) error {
-	books, err := service(ctx, opts.f, postgres.NewBookService)
-	if err != nil {
-		return err
-	}
-	b, err := books.CreateBook(ctx, opts.TeamID, opts.Name)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(b, bookLines(b))
-}
-
-type booksDeleteOptions struct {
-	f  *Factory
-	ID string
+	return printOne(ctx, opts.f, postgres.NewBookService, func(s *postgres.BookService) (*relaybook.Book, error) {
+		return s.CreateBook(ctx, opts.TeamID, opts.Name)
+	}, bookLines)
 }
 
 func newCmdBooksDelete(f *Factory) *cobra.Command {
-	opts := &booksDeleteOptions{f: f}
-	return &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a book with its contacts and labels (emits book.deleted)",
-		Long: `Delete a book at once, with its contacts and labels. The team's webhooks get a
+	return newIDCmd(f, "delete ID", "Delete a book with its contacts and labels (emits book.deleted)",
+		`Delete a book at once, with its contacts and labels. The team's webhooks get a
 book.deleted event. With -o json it prints the deleted book.`,
-		Args: requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return booksDeleteRun(cmd.Context(), opts)
-		},
-	}
+		booksDeleteRun)
 }
 
-func booksDeleteRun(ctx context.Context, opts *booksDeleteOptions) error {
-	books, err := service(ctx, opts.f, postgres.NewBookService)
-	if err != nil {
-		return err
-	}
-	b, err := books.DeleteBook(ctx, opts.ID)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(b, bookLines(b))
-}
-
-type booksListOptions struct {
-	f      *Factory
-	TeamID string
+func booksDeleteRun(ctx context.Context, opts *idOptions) error {
+	return printOne(ctx, opts.f, postgres.NewBookService, func(s *postgres.BookService) (*relaybook.Book, error) {
+		return s.DeleteBook(ctx, opts.ID)
+	}, bookLines)
 }
 
 func newCmdBooksList(f *Factory) *cobra.Command {
-	opts := &booksListOptions{f: f}
-	cmd := &cobra.Command{
-		Use:   "list --team TEAM",
-		Short: "List a team's books, oldest first",
-		Long:  `List a team's books, oldest first. With -o json it prints an array of books.`,
-		Args:  requireArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "team"); err != nil {
-				return err
-			}
-			return booksListRun(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
-	return cmd
+	return newTeamCmd(f, "list --team TEAM", "List a team's books, oldest first",
+		`List a team's books, oldest first. With -o json it prints an array of books.`,
+		booksListRun)
 }
 
-func booksListRun(ctx context.Context, opts *booksListOptions) error {
-	books, err := service(ctx, opts.f, postgres.NewBookService)
-	if err != nil {
-		return err
-	}
-	list, err := books.ListBooks(ctx, opts.TeamID)
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"ID", "NAME", "CREATED"}}
-		for _, b := range list {
-			t.AddRow(b.ID, b.Name, b.CreatedAt.String())
-		}
-		return t
+func booksListRun(ctx context.Context, opts *teamOptions) error {
+	return printList(ctx, opts.f, postgres.NewBookService, func(s *postgres.BookService) ([]*relaybook.Book, error) {
+		return s.ListBooks(ctx, opts.TeamID)
+	}, []string{"ID", "NAME", "CREATED"}, func(b *relaybook.Book) []string {
+		return []string{b.ID, b.Name, b.CreatedAt.String()}
 	})
 }
 

@@ -57,45 +57,22 @@ With -o json it prints an array of delivery-log objects:
 }
 
 func deliveriesListRun(ctx context.Context, opts *deliveriesListOptions) error {
-	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
-	if err != nil {
-		return err
-	}
-	list, err := deliveries.ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly})
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}}
-		for _, a := range list {
-			t.AddRow(a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
-				formatMS(a.DurationMS), a.Error, a.CreatedAt.String())
-		}
-		return t
+	return printList(ctx, opts.f, postgres.NewDeliveryService, func(s *postgres.DeliveryService) ([]*relaybook.DeliveryAttempt, error) {
+		return s.ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly})
+	}, []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}, func(a *relaybook.DeliveryAttempt) []string {
+		return []string{a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
+			strconv.FormatInt(a.DurationMS, 10) + "ms", a.Error, a.CreatedAt.String()}
 	})
 }
 
-type deliveriesShowOptions struct {
-	f  *Factory
-	ID string
-}
-
 func newCmdDeliveriesShow(f *Factory) *cobra.Command {
-	opts := &deliveriesShowOptions{f: f}
-	return &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one delivery attempt with its payload and response",
-		Long: `Show one delivery attempt in full: the payload that was sent and the first
+	return newIDCmd(f, "show ID", "Show one delivery attempt with its payload and response",
+		`Show one delivery attempt in full: the payload that was sent and the first
 4 KB of the response body. With -o json it prints the delivery-log object.`,
-		Args: requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return deliveriesShowRun(cmd.Context(), opts)
-		},
-	}
+		deliveriesShowRun)
 }
 
-func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
+func deliveriesShowRun(ctx context.Context, opts *idOptions) error {
 	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
 	if err != nil {
 		return err
@@ -131,11 +108,6 @@ func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
 	return err
 }
 
-type deliveriesRedeliverOptions struct {
-	f  *Factory
-	ID string
-}
-
 // redelivery is what `deliveries redeliver -o json` prints.
 type redelivery struct {
 	DeliveryID   string `json:"delivery_id"`
@@ -143,35 +115,21 @@ type redelivery struct {
 }
 
 func newCmdDeliveriesRedeliver(f *Factory) *cobra.Command {
-	opts := &deliveriesRedeliverOptions{f: f}
-	return &cobra.Command{
-		Use:   "redeliver ID",
-		Short: "Queue a fresh delivery of an attempt's event to its webhook",
-		Long: `Queue a fresh delivery of the event behind ID (a delivery attempt id, as
+	return newIDCmd(f, "redeliver ID", "Queue a fresh delivery of an attempt's event to its webhook",
+		`Queue a fresh delivery of the event behind ID (a delivery attempt id, as
 "deliveries list" shows, or a delivery id) to the same webhook, due at once.
 It starts again at attempt 1 with the same event id (X-Relay-Event-ID), so
 receivers can tell it is the same event; a worker sends it.
 
 With -o json it prints {"delivery_id": "<the new delivery>", "redelivery_of": "<ID as given>"}.`,
-		Args: requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return deliveriesRedeliverRun(cmd.Context(), opts)
-		},
-	}
+		deliveriesRedeliverRun)
 }
 
-func deliveriesRedeliverRun(ctx context.Context, opts *deliveriesRedeliverOptions) error {
-	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
-	if err != nil {
-		return err
-	}
-	id, err := deliveries.Redeliver(ctx, opts.ID)
-	if err != nil {
-		return err
-	}
-	r := redelivery{DeliveryID: id, RedeliveryOf: opts.ID}
-	return opts.f.PrintSummary(r, [][2]string{{"delivery_id", r.DeliveryID}, {"redelivery_of", r.RedeliveryOf}})
+func deliveriesRedeliverRun(ctx context.Context, opts *idOptions) error {
+	return printOne(ctx, opts.f, postgres.NewDeliveryService, func(s *postgres.DeliveryService) (redelivery, error) {
+		id, err := s.Redeliver(ctx, opts.ID)
+		return redelivery{DeliveryID: id, RedeliveryOf: opts.ID}, err
+	}, func(r redelivery) [][2]string {
+		return [][2]string{{"delivery_id", r.DeliveryID}, {"redelivery_of", r.RedeliveryOf}}
+	})
 }
-
-func formatMS(ms int64) string { return strconv.FormatInt(ms, 10) + "ms" }

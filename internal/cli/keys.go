@@ -48,95 +48,46 @@ With -o json it prints one document:
 }
 
 func keysCreateRun(ctx context.Context, opts *keysCreateOptions) error {
-	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
+	err := printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.NewAPIKey, error) {
+		return s.CreateAPIKey(ctx, opts.TeamID, opts.Name)
+	}, func(k *relaybook.NewAPIKey) [][2]string {
+		return append(apiKeyLines(k.APIKey), [2]string{"key", k.Key})
+	})
 	if err != nil {
-		return err
-	}
-	k, err := keys.CreateAPIKey(ctx, opts.TeamID, opts.Name)
-	if err != nil {
-		return err
-	}
-	if err := opts.f.PrintSummary(k, append(apiKeyLines(k.APIKey), [2]string{"key", k.Key})); err != nil {
 		return err
 	}
 	showOnce(opts.f, "API key")
 	return nil
 }
 
-type keysListOptions struct {
-	f      *Factory
-	TeamID string
-}
-
 func newCmdKeysList(f *Factory) *cobra.Command {
-	opts := &keysListOptions{f: f}
-	cmd := &cobra.Command{
-		Use:   "list --team TEAM",
-		Short: "List a team's API keys, revoked ones included",
-		Long: `List a team's API keys, oldest first, revoked ones included. Only the display
+	return newTeamCmd(f, "list --team TEAM", "List a team's API keys, revoked ones included",
+		`List a team's API keys, oldest first, revoked ones included. Only the display
 prefix of each key is shown; the key itself cannot be shown again.
 With -o json it prints an array of API key objects.`,
-		Args: requireArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "team"); err != nil {
-				return err
-			}
-			return keysListRun(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
-	return cmd
+		keysListRun)
 }
 
-func keysListRun(ctx context.Context, opts *keysListOptions) error {
-	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
-	if err != nil {
-		return err
-	}
-	list, err := keys.ListAPIKeys(ctx, opts.TeamID)
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"}}
-		for _, k := range list {
-			t.AddRow(k.ID, k.Name, k.Prefix, k.CreatedAt.String(), optTime(k.LastUsedAt), optTime(k.RevokedAt))
-		}
-		return t
+func keysListRun(ctx context.Context, opts *teamOptions) error {
+	return printList(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) ([]*relaybook.APIKey, error) {
+		return s.ListAPIKeys(ctx, opts.TeamID)
+	}, []string{"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"}, func(k *relaybook.APIKey) []string {
+		return []string{k.ID, k.Name, k.Prefix, k.CreatedAt.String(), optTime(k.LastUsedAt), optTime(k.RevokedAt)}
 	})
 }
 
-type keysRevokeOptions struct {
-	f  *Factory
-	ID string
-}
-
 func newCmdKeysRevoke(f *Factory) *cobra.Command {
-	opts := &keysRevokeOptions{f: f}
-	return &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke an API key, effective immediately",
-		Long: `Revoke an API key at once: the next request that presents it gets a 401, on
+	return newIDCmd(f, "revoke ID", "Revoke an API key, effective immediately",
+		`Revoke an API key at once: the next request that presents it gets a 401, on
 every serve process. Revoking a revoked key changes nothing.
 With -o json it prints the revoked API key object.`,
-		Args: requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return keysRevokeRun(cmd.Context(), opts)
-		},
-	}
+		keysRevokeRun)
 }
 
-func keysRevokeRun(ctx context.Context, opts *keysRevokeOptions) error {
-	keys, err := service(ctx, opts.f, postgres.NewAPIKeyService)
-	if err != nil {
-		return err
-	}
-	k, err := keys.RevokeAPIKey(ctx, opts.ID)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(k, apiKeyLines(k))
+func keysRevokeRun(ctx context.Context, opts *idOptions) error {
+	return printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.APIKey, error) {
+		return s.RevokeAPIKey(ctx, opts.ID)
+	}, apiKeyLines)
 }
 
 func apiKeyLines(k *relaybook.APIKey) [][2]string {

@@ -52,15 +52,9 @@ With -o json it prints the member:
 }
 
 func membersAddRun(ctx context.Context, opts *membersAddOptions) error {
-	members, err := service(ctx, opts.f, postgres.NewMemberService)
-	if err != nil {
-		return err
-	}
-	m, err := members.AddMember(ctx, relaybook.NewMember{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(m, memberLines(m))
+	return printOne(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) (*relaybook.Member, error) {
+		return s.AddMember(ctx, relaybook.NewMember{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
+	}, memberLines)
 }
 
 type membersRemoveOptions struct {
@@ -90,55 +84,22 @@ event. With -o json it prints the member as it was before removal.`,
 }
 
 func membersRemoveRun(ctx context.Context, opts *membersRemoveOptions) error {
-	members, err := service(ctx, opts.f, postgres.NewMemberService)
-	if err != nil {
-		return err
-	}
-	m, err := members.RemoveMember(ctx, opts.TeamID, opts.UserID)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(m, memberLines(m))
-}
-
-type membersListOptions struct {
-	f      *Factory
-	TeamID string
+	return printOne(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) (*relaybook.Member, error) {
+		return s.RemoveMember(ctx, opts.TeamID, opts.UserID)
+	}, memberLines)
 }
 
 func newCmdMembersList(f *Factory) *cobra.Command {
-	opts := &membersListOptions{f: f}
-	cmd := &cobra.Command{
-		Use:   "list --team TEAM",
-		Short: "List a team's members by join time",
-		Long:  `List a team's members by join time. With -o json it prints an array of members.`,
-		Args:  requireArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "team"); err != nil {
-				return err
-			}
-			return membersListRun(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
-	return cmd
+	return newTeamCmd(f, "list --team TEAM", "List a team's members by join time",
+		`List a team's members by join time. With -o json it prints an array of members.`,
+		membersListRun)
 }
 
-func membersListRun(ctx context.Context, opts *membersListOptions) error {
-	members, err := service(ctx, opts.f, postgres.NewMemberService)
-	if err != nil {
-		return err
-	}
-	list, err := members.ListMembers(ctx, opts.TeamID)
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"USER ID", "EMAIL", "NAME", "ROLE", "JOINED"}}
-		for _, m := range list {
-			t.AddRow(m.UserID, m.Email, m.Name, m.Role, m.JoinedAt.String())
-		}
-		return t
+func membersListRun(ctx context.Context, opts *teamOptions) error {
+	return printList(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) ([]*relaybook.Member, error) {
+		return s.ListMembers(ctx, opts.TeamID)
+	}, []string{"USER ID", "EMAIL", "NAME", "ROLE", "JOINED"}, func(m *relaybook.Member) []string {
+		return []string{m.UserID, m.Email, m.Name, m.Role, m.JoinedAt.String()}
 	})
 }
 

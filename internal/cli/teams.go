@@ -42,49 +42,28 @@ func newCmdTeamsCreate(f *Factory) *cobra.Command {
 }
 
 func teamsCreateRun(ctx context.Context, opts *teamsCreateOptions) error {
-	teams, err := service(ctx, opts.f, postgres.NewTeamService)
-	if err != nil {
-		return err
-	}
-	t, err := teams.CreateTeam(ctx, opts.Name)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(t, teamLines(t))
-}
-
-type teamsListOptions struct {
-	f *Factory
+	return printOne(ctx, opts.f, postgres.NewTeamService, func(s *postgres.TeamService) (*relaybook.Team, error) {
+		return s.CreateTeam(ctx, opts.Name)
+	}, teamLines)
 }
 
 func newCmdTeamsList(f *Factory) *cobra.Command {
-	opts := &teamsListOptions{f: f}
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List every team, oldest first",
 		Long:  `List every team, oldest first. With -o json it prints an array of teams.`,
 		Args:  requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return teamsListRun(cmd.Context(), opts)
+			return teamsListRun(cmd.Context(), f)
 		},
 	}
 }
 
-func teamsListRun(ctx context.Context, opts *teamsListOptions) error {
-	teams, err := service(ctx, opts.f, postgres.NewTeamService)
-	if err != nil {
-		return err
-	}
-	list, err := teams.ListTeams(ctx)
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"ID", "NAME", "CREATED"}}
-		for _, team := range list {
-			t.AddRow(team.ID, team.Name, team.CreatedAt.String())
-		}
-		return t
+func teamsListRun(ctx context.Context, f *Factory) error {
+	return printList(ctx, f, postgres.NewTeamService, func(s *postgres.TeamService) ([]*relaybook.Team, error) {
+		return s.ListTeams(ctx)
+	}, []string{"ID", "NAME", "CREATED"}, func(t *relaybook.Team) []string {
+		return []string{t.ID, t.Name, t.CreatedAt.String()}
 	})
 }
 

@@ -62,94 +62,43 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 }
 
 func webhooksCreateRun(ctx context.Context, opts *webhooksCreateOptions) error {
-	webhooks, err := service(ctx, opts.f, postgres.NewWebhookService)
+	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.NewWebhook, error) {
+		return s.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events)})
+	}, func(w *relaybook.NewWebhook) [][2]string {
+		return append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})
+	})
 	if err != nil {
-		return err
-	}
-	w, err := webhooks.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events)})
-	if err != nil {
-		return err
-	}
-	if err := opts.f.PrintSummary(w, append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})); err != nil {
 		return err
 	}
 	showOnce(opts.f, "signing secret")
 	return nil
 }
 
-type webhooksListOptions struct {
-	f      *Factory
-	TeamID string
-}
-
 func newCmdWebhooksList(f *Factory) *cobra.Command {
-	opts := &webhooksListOptions{f: f}
-	cmd := &cobra.Command{
-		Use:   "list --team TEAM",
-		Short: "List a team's webhooks, oldest first",
-		Long: `List a team's webhooks, oldest first, inactive ones included. Secrets are
+	return newTeamCmd(f, "list --team TEAM", "List a team's webhooks, oldest first",
+		`List a team's webhooks, oldest first, inactive ones included. Secrets are
 never shown. With -o json it prints an array of webhook objects.`,
-		Args: requireArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "team"); err != nil {
-				return err
-			}
-			return webhooksListRun(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
-	return cmd
+		webhooksListRun)
 }
 
-func webhooksListRun(ctx context.Context, opts *webhooksListOptions) error {
-	webhooks, err := service(ctx, opts.f, postgres.NewWebhookService)
-	if err != nil {
-		return err
-	}
-	list, err := webhooks.ListWebhooks(ctx, opts.TeamID)
-	if err != nil {
-		return err
-	}
-	return opts.f.Print(list, func() *Table {
-		t := &Table{Header: []string{"ID", "URL", "EVENTS", "ACTIVE", "CREATED"}}
-		for _, w := range list {
-			t.AddRow(w.ID, w.URL, strings.Join(w.Events, ","), strconv.FormatBool(w.Active), w.CreatedAt.String())
-		}
-		return t
+func webhooksListRun(ctx context.Context, opts *teamOptions) error {
+	return printList(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) ([]*relaybook.Webhook, error) {
+		return s.ListWebhooks(ctx, opts.TeamID)
+	}, []string{"ID", "URL", "EVENTS", "ACTIVE", "CREATED"}, func(w *relaybook.Webhook) []string {
+		return []string{w.ID, w.URL, strings.Join(w.Events, ","), strconv.FormatBool(w.Active), w.CreatedAt.String()}
 	})
 }
 
-// webhookIDOptions serve the commands that take a webhook id and nothing
-// else (show, delete).
-type webhookIDOptions struct {
-	f  *Factory
-	ID string
-}
-
 func newCmdWebhooksShow(f *Factory) *cobra.Command {
-	opts := &webhookIDOptions{f: f}
-	return &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a webhook (never its secret)",
-		Long:  `Show a webhook. Its secret is never shown. With -o json it prints the webhook object.`,
-		Args:  requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return webhooksShowRun(cmd.Context(), opts)
-		},
-	}
+	return newIDCmd(f, "show ID", "Show a webhook (never its secret)",
+		`Show a webhook. Its secret is never shown. With -o json it prints the webhook object.`,
+		webhooksShowRun)
 }
 
-func webhooksShowRun(ctx context.Context, opts *webhookIDOptions) error {
-	webhooks, err := service(ctx, opts.f, postgres.NewWebhookService)
-	if err != nil {
-		return err
-	}
-	w, err := webhooks.FindWebhook(ctx, opts.ID)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(w, webhookLines(w))
+func webhooksShowRun(ctx context.Context, opts *idOptions) error {
+	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
+		return s.FindWebhook(ctx, opts.ID)
+	}, webhookLines)
 }
 
 type webhooksUpdateOptions struct {
@@ -202,42 +151,22 @@ func webhooksUpdateRun(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.SetActive {
 		patch.Active = &opts.Active
 	}
-	webhooks, err := service(ctx, opts.f, postgres.NewWebhookService)
-	if err != nil {
-		return err
-	}
-	w, err := webhooks.UpdateWebhook(ctx, opts.ID, patch)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(w, webhookLines(w))
+	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
+		return s.UpdateWebhook(ctx, opts.ID, patch)
+	}, webhookLines)
 }
 
 func newCmdWebhooksDelete(f *Factory) *cobra.Command {
-	opts := &webhookIDOptions{f: f}
-	return &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a webhook with its delivery log",
-		Long: `Delete a webhook at once, with its pending deliveries and its delivery log.
+	return newIDCmd(f, "delete ID", "Delete a webhook with its delivery log",
+		`Delete a webhook at once, with its pending deliveries and its delivery log.
 With -o json it prints the deleted webhook object.`,
-		Args: requireArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = args[0]
-			return webhooksDeleteRun(cmd.Context(), opts)
-		},
-	}
+		webhooksDeleteRun)
 }
 
-func webhooksDeleteRun(ctx context.Context, opts *webhookIDOptions) error {
-	webhooks, err := service(ctx, opts.f, postgres.NewWebhookService)
-	if err != nil {
-		return err
-	}
-	w, err := webhooks.DeleteWebhook(ctx, opts.ID)
-	if err != nil {
-		return err
-	}
-	return opts.f.PrintSummary(w, webhookLines(w))
+func webhooksDeleteRun(ctx context.Context, opts *idOptions) error {
+	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
+		return s.DeleteWebhook(ctx, opts.ID)
+	}, webhookLines)
 }
 
 func webhookLines(w *relaybook.Webhook) [][2]string {
