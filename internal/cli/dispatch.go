@@ -1,13 +1,37 @@
 package cli
 
 import (
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
 	"github.com/relaybook/relaybook/config"
+	"github.com/relaybook/relaybook/internal/queue"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// newDispatcher builds the dispatcher that admin commands and the API use to
-// hand new delivery jobs to the queue after commit. Until the delivery
-// engine lands there is none, and jobs wait for the sweeper.
+// newDispatcher builds the dispatcher that admin commands and the API use
+// to hand new delivery jobs to the queue after commit. It never fails for a
+// Redis that is down: jobs then wait in PostgreSQL for the sweeper.
 func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
-	return nil, nil, nil
+	opt, err := redisOpt(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := asynq.NewClient(opt)
+	d := queue.NewDispatcher(&queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, DeliveryTimeout: cfg.Delivery.Timeout}, slog.Default())
+	return d, func() {
+		d.Close(3 * time.Second)
+		client.Close()
+	}, nil
+}
+
+// redisOpt reads redis.url for Asynq.
+func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
+	opt, err := asynq.ParseRedisURI(cfg.Redis.URL)
+	if err != nil {
+		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
+	}
+	return opt, nil
 }

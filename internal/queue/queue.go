@@ -65,9 +65,20 @@ func NewDeliverTask(job relaybook.Job, queue string, deliveryTimeout time.Durati
 		asynq.Timeout(handlerTimeout(deliveryTimeout)),
 	}
 	if time.Until(job.RunAt) > 0 {
-		opts = append(opts, asynq.ProcessAt(job.RunAt))
+		opts = append(opts, asynq.ProcessAt(ceilSecond(job.RunAt)))
 	}
 	return asynq.NewTask(TypeDeliver, body, opts...), nil
+}
+
+// ceilSecond rounds t up to a whole second. Asynq stores a scheduled task's
+// time as whole Unix seconds, truncating: a retry due at 12:00:10.6 would run
+// at 12:00:10, early. Rounding up keeps every retry on or after its due time
+// and at most a second (plus the forwarder's check interval) late.
+func ceilSecond(t time.Time) time.Time {
+	if t.Equal(t.Truncate(time.Second)) {
+		return t
+	}
+	return t.Truncate(time.Second).Add(time.Second)
 }
 
 // ParseDeliverPayload reads a task payload.

@@ -38,3 +38,14 @@ func TestParseDeliverPayloadRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestCeilSecondNeverEarly(t *testing.T) {
+	base := time.Date(2026, 2, 18, 16, 52, 56, 0, time.UTC)
+	for _, frac := range []time.Duration{0, time.Nanosecond, 400 * time.Millisecond, 999 * time.Millisecond} {
+		in := base.Add(frac)
+		got := ceilSecond(in)
+		if got.Before(in) || got.Sub(in) >= time.Second || got.Nanosecond() != 0 {
+			t.Errorf("ceilSecond(%s) = %s", in.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano))
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// DueStore lists pending deliveries that are due (postgres.DB).
+type DueStore interface {
+	DueJobs(ctx context.Context, dueBefore, afterTime time.Time, afterID string, limit int) ([]relaybook.Job, error)
+}
+
+// Sweeper is the safety net under the queue: it re-enqueues deliveries that
+// PostgreSQL says are due but that Redis may not hold — after a Redis
+// restart or flush, an enqueue that failed after commit, or a retry whose
+// scheduling was lost. Task ids are deterministic, so re-enqueueing a task
+// Redis still holds is a no-op, and any number of workers may sweep at once.
+type Sweeper struct {
+	Store    DueStore
+	Enqueuer JobEnqueuer
+	// Interval between sweeps.
+	Interval time.Duration
+	// Grace is how overdue a delivery must be before it is swept: the normal
+	// path (dispatch after commit, a scheduled retry) gets this long first.
+	Grace time.Duration
+	Log   *slog.Logger
+}
+
+const sweepPage = 500
+
+// Run sweeps every Interval until ctx ends.
+func (s *Sweeper) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.logger().Warn("sweep failed; will try again", "error", err.Error())
+			} else if n > 0 {
+				s.logger().Debug("swept due deliveries", "count", n)
+			}
+		}
+	}
+}
+
+// Sweep enqueues every delivery overdue by more than Grace and returns how
+// many it handed to the queue.
+func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	dueBefore := time.Now().Add(-s.Grace)
+	var afterTime time.Time
+	var afterID string
+	total := 0
+	for {
+		jobs, err := s.Store.DueJobs(ctx, dueBefore, afterTime, afterID, sweepPage)
+		if err != nil {
+			return total, err
+		}
+		n, err := s.Enqueuer.Enqueue(ctx, jobs)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if len(jobs) < sweepPage {
+			return total, nil
+		}
+		last := jobs[len(jobs)-1]
+		afterTime, afterID = last.RunAt, last.DeliveryID
+	}
+}
+
+func (s *Sweeper) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}

@@ -1,0 +1,115 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/queue"
+	"github.com/relaybook/relaybook/internal/safehttp"
+)
+
+// WorkerConfig is what a delivery worker runs with.
+type WorkerConfig struct {
+	DB    *postgres.DB
+	Redis asynq.RedisConnOpt
+	// Queue defaults to queue.DefaultQueue; tests use their own.
+	Queue                string
+	Concurrency          int
+	PollInterval         time.Duration
+	Timeout              time.Duration
+	RetryDelays          []time.Duration
+	AllowPrivateNetworks bool
+	SweepInterval        time.Duration
+	SweepGrace           time.Duration
+	ShutdownTimeout      time.Duration
+	Log                  *slog.Logger
+}
+
+// Worker is one delivery worker process's engine: the Asynq server running
+// the Handler, the attempt Recorder, and the Sweeper.
+type Worker struct {
+	cfg       WorkerConfig
+	client    *asynq.Client
+	srv       *asynq.Server
+	recorder  *Recorder
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
+}
+
+// Recorder batch size and writers: two writers so one commits while the
+// next batch builds; 256 rows keep a commit well under a millisecond's work.
+const (
+	recorderWriters = 2
+	recorderMaxRows = 256
+)
+
+// StartWorker starts taking tasks. It does not wait for Redis: a worker
+// started before Redis keeps polling until Redis answers.
+func StartWorker(cfg WorkerConfig) (*Worker, error) {
+	if cfg.Queue == "" {
+		cfg.Queue = queue.DefaultQueue
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if rc, ok := cfg.Redis.MakeRedisClient().(redis.UniversalClient); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := rc.Ping(ctx).Err(); err != nil {
+			cfg.Log.Warn("Redis is not answering; the worker will wait for it", "error", err.Error())
+		}
+		cancel()
+		rc.Close()
+	}
+	w := &Worker{cfg: cfg, client: asynq.NewClient(cfg.Redis), sweepDone: make(chan struct{})}
+	enq := &queue.Enqueuer{Client: w.client, Queue: cfg.Queue, DeliveryTimeout: cfg.Timeout}
+	w.recorder = NewRecorder(cfg.DB, recorderWriters, recorderMaxRows, cfg.Log)
+	handler := &Handler{
+		Store:    cfg.DB,
+		Recorder: w.recorder,
+		Client: safehttp.NewClient(safehttp.Options{
+			Timeout:              cfg.Timeout,
+			AllowPrivateNetworks: cfg.AllowPrivateNetworks,
+			MaxIdleConnsPerHost:  cfg.Concurrency,
+		}),
+		Enqueuer:    enq,
+		RetryDelays: cfg.RetryDelays,
+		Log:         cfg.Log,
+	}
+	mux := asynq.NewServeMux()
+	mux.Handle(queue.TypeDeliver, handler)
+	w.srv = asynq.NewServer(cfg.Redis, queue.ServerConfig(queue.ServerOptions{
+		Queue:           cfg.Queue,
+		Concurrency:     cfg.Concurrency,
+		PollInterval:    cfg.PollInterval,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          cfg.Log,
+	}))
+	if err := w.srv.Start(mux); err != nil {
+		w.recorder.Close()
+		w.client.Close()
+		return nil, err
+	}
+	sweepCtx, stop := context.WithCancel(context.Background())
+	w.stopSweep = stop
+	go func() {
+		defer close(w.sweepDone)
+		(&Sweeper{Store: cfg.DB, Enqueuer: enq, Interval: cfg.SweepInterval, Grace: cfg.SweepGrace, Log: cfg.Log}).Run(sweepCtx)
+	}()
+	return w, nil
+}
+
+// Stop stops taking tasks, lets in-flight deliveries finish (up to
+// ShutdownTimeout; Asynq hands back any that do not), writes the last
+// attempt records and stops the sweeper.
+func (w *Worker) Stop() {
+	w.srv.Shutdown()
+	w.stopSweep()
+	<-w.sweepDone
+	w.recorder.Close()
+	w.client.Close()
+}
