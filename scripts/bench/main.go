@@ -1,0 +1,198 @@
+// Command bench measures RelayBook against its ceilings in one run on this
+// machine: a bare signed-POST loop, Asynq alone with the same POST, then
+// the real `relaybook worker` and `relaybook serve` processes. It prints a
+// table and writes bench-results.json in the repository root.
+//
+//	go run ./scripts/bench            # full run, a few minutes
+//	BENCH_SCALE=0.05 go run ./scripts/bench   # quick run
+//
+// It uses its own PostgreSQL database (relaybook_bench, recreated) and
+// Redis DB index (BENCH_REDIS_DB, default 14, flushed).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// result is one row of the table.
+type result struct {
+	key     string // name in bench-results.json
+	label   string
+	value   float64
+	unit    string
+	ceiling float64 // 0: none
+	target  string
+}
+
+type settings struct {
+	scale     float64
+	adminURL  string
+	redisAddr string
+	redisDB   int
+	out       string
+}
+
+func loadSettings() (settings, error) {
+	s := settings{
+		scale:     1,
+		adminURL:  envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		redisAddr: envOr("BENCH_REDIS_ADDR", "127.0.0.1:6379"),
+		redisDB:   14,
+		out:       envOr("BENCH_OUT", "bench-results.json"),
+	}
+	if v := os.Getenv("BENCH_SCALE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 10 {
+			return s, fmt.Errorf("BENCH_SCALE must be a number in (0, 10], got %q", v)
+		}
+		s.scale = f
+	}
+	if v := os.Getenv("BENCH_REDIS_DB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 15 {
+			return s, fmt.Errorf("BENCH_REDIS_DB must be 0..15, got %q", v)
+		}
+		s.redisDB = n
+	}
+	return s, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// n scales a count, keeping at least min.
+func (s settings) n(full, min int) int {
+	return max(min, int(math.Round(float64(full)*s.scale)))
+}
+
+// d scales a duration, keeping at least min.
+func (s settings) d(full, min time.Duration) time.Duration {
+	return max(min, time.Duration(float64(full)*s.scale))
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	s, err := loadSettings()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	logf("scale %.3g; preparing database, Redis and the relaybook binary", s.scale)
+	h, err := newHarness(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+
+	var results []result
+	add := func(r ...result) { results = append(results, r...) }
+
+	postCeiling, err := h.ceilingPost(ctx)
+	if err != nil {
+		return fmt.Errorf("ceiling A: %w", err)
+	}
+	add(result{key: "ceiling_post_per_s", label: "A. bare signed POST loop", value: postCeiling, unit: "/s"})
+
+	asynqCeiling, err := h.ceilingAsynq(ctx)
+	if err != nil {
+		return fmt.Errorf("ceiling B: %w", err)
+	}
+	add(result{key: "ceiling_asynq_post_per_s", label: "B. Asynq + signed POST", value: asynqCeiling, unit: "/s", ceiling: postCeiling})
+
+	worker, err := h.workerThroughput(ctx)
+	if err != nil {
+		return fmt.Errorf("worker throughput: %w", err)
+	}
+	add(result{key: "worker_deliveries_per_s", label: "worker deliveries, attempt logged", value: worker.perSecond, unit: "/s", ceiling: asynqCeiling, target: "≥ 0.8 × B"},
+		result{key: "worker_peak_rss_mb", label: "worker peak RSS", value: worker.peakRSSMB, unit: "MB", target: "≤ 150"})
+
+	if err := h.startServe(ctx); err != nil {
+		return err
+	}
+	lat, err := h.endToEnd(ctx)
+	if err != nil {
+		return fmt.Errorf("end-to-end: %w", err)
+	}
+	add(result{key: "e2e_p50_ms", label: "e2e latency p50 @500/s", value: lat.p50, unit: "ms", target: "≤ 5"},
+		result{key: "e2e_p95_ms", label: "e2e latency p95 @500/s", value: lat.p95, unit: "ms"},
+		result{key: "e2e_p99_ms", label: "e2e latency p99 @500/s", value: lat.p99, unit: "ms", target: "≤ 50"})
+
+	api, err := h.apiThroughput(ctx)
+	if err != nil {
+		return fmt.Errorf("API throughput: %w", err)
+	}
+	add(result{key: "api_create_per_s", label: "API contact create", value: api.create, unit: "/s", target: "≥ 2000"},
+		result{key: "api_list_per_s", label: "API contact list", value: api.list, unit: "/s", target: "≥ 5000"})
+
+	fan, err := h.fanout(ctx)
+	if err != nil {
+		return fmt.Errorf("fan-out: %w", err)
+	}
+	add(result{key: "fanout_100_ms", label: "fan-out: 1 event → 100 webhooks", value: fan, unit: "ms"})
+
+	printTable(results)
+	return writeJSON(s, results, worker.perSecond/asynqCeiling)
+}
+
+func printTable(results []result) {
+	fmt.Printf("\n%-36s %12s %12s %8s  %s\n", "figure", "value", "ceiling", "ratio", "target")
+	fmt.Println(strings.Repeat("-", 84))
+	for _, r := range results {
+		ceiling, ratio := "", ""
+		if r.ceiling > 0 {
+			ceiling = fmt.Sprintf("%.0f%s", r.ceiling, r.unit)
+			ratio = fmt.Sprintf("%.2f", r.value/r.ceiling)
+		}
+		fmt.Printf("%-36s %12s %12s %8s  %s\n", r.label, format(r.value, r.unit), ceiling, ratio, r.target)
+	}
+}
+
+func format(v float64, unit string) string {
+	if unit == "ms" {
+		return fmt.Sprintf("%.2f%s", v, unit)
+	}
+	return fmt.Sprintf("%.0f%s", v, unit)
+}
+
+func writeJSON(s settings, results []result, workerRatio float64) error {
+	out := map[string]any{
+		"scale":                 s.scale,
+		"measured_at":           time.Now().UTC().Format(time.RFC3339),
+		"worker_vs_asynq_ratio": math.Round(workerRatio*1000) / 1000,
+	}
+	for _, r := range results {
+		out[r.key] = math.Round(r.value*100) / 100
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s", s.out)
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
