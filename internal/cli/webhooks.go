@@ -135,7 +135,8 @@ no new deliveries. With -o json it prints the updated webhook object.`,
 	}
 	cmd.Flags().StringVar(&opts.URL, "url", "", "the new endpoint URL")
 	cmd.Flags().StringVar(&opts.Events, "events", "", eventsHelp+"; replaces the list")
-	cmd.Flags().BoolVar(&opts.Active, "active", true, "--active=false pauses the webhook, --active=true resumes it")
+	// No default shown: only whether the flag was given matters.
+	cmd.Flags().BoolVar(&opts.Active, "active", false, "--active=false pauses the webhook, --active=true resumes it")
 	return cmd
 }
 
