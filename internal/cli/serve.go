@@ -1,5 +1,99 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
 
-func newCmdServe(f *Factory) *cobra.Command { return stub("serve", "Run the REST API server") }
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/relaybook/relaybook/config"
+	"github.com/relaybook/relaybook/internal/api"
+	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/ratelimit"
+)
+
+// rateLimitWindow is the rolling window of ratelimit.per_minute.
+const rateLimitWindow = time.Minute
+
+func newCmdServe(f *Factory) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the REST API server",
+		Long: `Run the REST API: /api/v1 for API keys (contacts, books, labels) and
+/api/teams/{team_id}/webhooks for team admins (JWT), plus GET /healthz.
+
+Needs auth.jwt_secret and security.encryption_key. Runs until SIGINT or
+SIGTERM, then lets in-flight requests finish (server.shutdown_timeout).
+If Redis is down, the API keeps serving and rate-limits per process.`,
+		Args: requireArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serveRun(cmd.Context(), f)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
+	// Registered before Config() first runs, so --addr overrides the file
+	// and RELAYBOOK_SERVER_ADDR.
+	f.ConfigFlags["server.addr"] = cmd.Flags().Lookup("addr")
+	return cmd
+}
+
+func serveRun(ctx context.Context, f *Factory) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
+		return err
+	}
+	redisOpts, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return &config.Error{Key: "redis.url", Msg: err.Error()}
+	}
+	log := newLogger(f.IO.ErrOut)
+	db, err := f.DB(ctx)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(redisOpts)
+	defer rdb.Close()
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	if err := rdb.Ping(pingCtx).Err(); err != nil {
+		log.Warn("redis unreachable at start; rate limiting falls back to a per-process limit until it answers",
+			"redis", redisOpts.Addr, "error", err.Error())
+	}
+	cancel()
+
+	limiter, err := ratelimit.New(rdb, cfg.RateLimit.PerMinute, rateLimitWindow, ratelimit.WithLogger(log))
+	if err != nil {
+		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
+	}
+	srv := api.NewServer(api.Services{
+		Contacts:   postgres.NewContactService(db),
+		Books:      postgres.NewBookService(db),
+		APIKeys:    postgres.NewAPIKeyService(db),
+		Webhooks:   postgres.NewWebhookService(db),
+		Deliveries: postgres.NewDeliveryService(db),
+		Members:    postgres.NewMemberService(db),
+	}, api.Options{
+		JWTSecret: []byte(cfg.Auth.JWTSecret),
+		Limiter:   limiter,
+		Logger:    log,
+		Ping:      db.Ping,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (server.addr): %w", cfg.Server.Addr, err)
+	}
+	log.Info("relaybook serve listening", "addr", ln.Addr().String(), "version", Version,
+		"rate_limit_per_minute", cfg.RateLimit.PerMinute)
+	if err := srv.Serve(ctx, ln, cfg.Server.ShutdownTimeout); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("relaybook serve stopped")
+	return nil
+}

@@ -1,0 +1,217 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// MaxBodyBytes is the largest request body the API reads; more is a 413.
+const MaxBodyBytes = 1 << 20
+
+// statusOf maps an error code to its HTTP status. It is the only place that
+// does: handlers return *relaybook.Error and never pick a status for an error
+// themselves.
+func statusOf(code string) int {
+	switch code {
+	case relaybook.EMALFORMED:
+		return http.StatusBadRequest
+	case relaybook.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case relaybook.EFORBIDDEN:
+		return http.StatusForbidden
+	case relaybook.ENOTFOUND:
+		return http.StatusNotFound
+	case relaybook.ECONFLICT:
+		return http.StatusConflict
+	case relaybook.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case relaybook.EINVALID:
+		return http.StatusUnprocessableEntity
+	case relaybook.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case relaybook.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// envelope is the body of every response: data on success, error otherwise.
+type envelope struct {
+	Data       any         `json:"data,omitempty"`
+	Pagination *pagination `json:"pagination,omitempty"`
+	Error      *errorBody  `json:"error,omitempty"`
+}
+
+type pagination struct {
+	Limit      int     `json:"limit"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// writeJSON writes v with a status. Encoding errors are bugs in our own
+// types; the status line is already out, so they are only logged.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.ErrorContext(r.Context(), "encode response", "request_id", requestID(r.Context()), "error", err)
+	}
+}
+
+// ok writes {"data": data}.
+func (s *Server) ok(w http.ResponseWriter, r *http.Request, status int, data any) {
+	s.writeJSON(w, r, status, envelope{Data: data})
+}
+
+// fail writes the error envelope for err. Errors without a relaybook code
+// are bugs or infrastructure failures: the caller gets "internal error", the
+// log gets the detail with the request id to find it by.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var rb *relaybook.Error
+	if !errors.As(err, &rb) {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "error", err)
+		rb = &relaybook.Error{Code: relaybook.EINTERNAL, Message: "internal error"}
+	} else if rb.Code == relaybook.EUNAVAILABLE || statusOf(rb.Code) == http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "code", rb.Code, "error", rb.Message)
+	}
+	status := statusOf(rb.Code)
+	if rb.Code == relaybook.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="relaybook"`)
+	}
+	msg := rb.Message
+	if status == http.StatusInternalServerError {
+		msg = "internal error"
+	}
+	s.writeJSON(w, r, status, envelope{Error: &errorBody{Code: codeOrInternal(rb.Code, status), Message: msg, Field: rb.Field}})
+}
+
+func codeOrInternal(code string, status int) string {
+	if status == http.StatusInternalServerError {
+		return relaybook.EINTERNAL
+	}
+	return code
+}
+
+// decodeJSON reads one JSON object from the body into dst. Every way a body
+// can be wrong becomes a coded error: too large 413, unparseable 400,
+// unknown or wrongly typed fields 422 naming the field.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	// Exactly one value: `{…} garbage` or `{…}{…}` is not a valid body.
+	var extra json.RawMessage
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err == nil:
+		return relaybook.Errorf(relaybook.EMALFORMED, "request body must hold a single JSON object")
+	default:
+		if e := decodeError(err); relaybook.ErrorCode(e) == relaybook.ETOOLARGE {
+			return e
+		}
+		return relaybook.Errorf(relaybook.EMALFORMED, "request body must hold a single JSON object")
+	}
+}
+
+func decodeError(err error) error {
+	var (
+		maxErr    *http.MaxBytesError
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		rbErr     *relaybook.Error
+	)
+	switch {
+	case errors.As(err, &maxErr):
+		return relaybook.Errorf(relaybook.ETOOLARGE, "request body must be at most %d bytes", MaxBodyBytes)
+	case errors.Is(err, io.EOF):
+		return relaybook.Errorf(relaybook.EMALFORMED, "request body is empty; send a JSON object")
+	case errors.As(err, &syntaxErr):
+		return relaybook.Errorf(relaybook.EMALFORMED, "request body is not valid JSON: %s (at byte %d)", syntaxErr.Error(), syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return relaybook.Errorf(relaybook.EMALFORMED, "request body is not valid JSON: unexpected end")
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return relaybook.Errorf(relaybook.EMALFORMED, "request body must be a JSON object, got %s", typeErr.Value)
+		}
+		return relaybook.Invalid(typeErr.Field, "must be %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &rbErr):
+		return rbErr
+	}
+	// encoding/json reports unknown fields only as text.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		field := strings.Trim(name, `"`)
+		return relaybook.Invalid(field, "unknown field %q", field)
+	}
+	return relaybook.Errorf(relaybook.EMALFORMED, "request body could not be read: %s", oneLine(err.Error()))
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "int32", "uint", "uint64", "float64", "float32":
+		return "a number"
+	default:
+		return "of another type"
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// queryLimit parses the limit query parameter: def when absent, else a
+// whole number in 1..max.
+func queryLimit(r *http.Request, def, max int) (int, error) {
+	raw := r.URL.Query().Get("limit")
+	if raw == "" {
+		return def, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(raw, "%d", &n); err != nil || fmt.Sprint(n) != raw || n < 1 || n > max {
+		return 0, relaybook.Invalid("limit", "must be a whole number between 1 and %d, got %q", max, truncate(raw, 40))
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// logAttrs is a slog group that never contains headers or bodies.
+func requestAttrs(r *http.Request) []any {
+	return []any{slog.String("request_id", requestID(r.Context())), slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// webhookCreate is the body of POST /api/teams/{team_id}/webhooks (seed 004).
+type webhookCreate struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+}
+
+func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request) {
+	var body webhookCreate
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	nw, err := s.svc.Webhooks.CreateWebhook(r.Context(), relaybook.WebhookInput{
+		TeamID: mux.Vars(r)["team_id"], URL: body.URL, Events: body.Events, CreatedBy: userFrom(r.Context()),
+	})
+	s.respond(w, r, http.StatusCreated, nw, err)
+}
+
+func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
+	hooks, err := s.svc.Webhooks.ListWebhooks(r.Context(), mux.Vars(r)["team_id"])
+	s.respond(w, r, http.StatusOK, hooks, err)
+}
+
+// teamWebhook finds the webhook in the path, as long as it belongs to the
+// team in the path: another team's webhook is a 404, like a missing one.
+func (s *Server) teamWebhook(r *http.Request) (*relaybook.Webhook, error) {
+	vars := mux.Vars(r)
+	hook, err := s.svc.Webhooks.FindWebhook(r.Context(), vars["webhook_id"])
+	if err != nil {
+		return nil, err
+	}
+	if hook.TeamID != vars["team_id"] {
+		return nil, relaybook.NotFound("webhook", vars["webhook_id"])
+	}
+	return hook, nil
+}
+
+func (s *Server) handleGetWebhook(w http.ResponseWriter, r *http.Request) {
+	hook, err := s.teamWebhook(r)
+	s.respond(w, r, http.StatusOK, hook, err)
+}
+
+func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
+	hook, err := s.teamWebhook(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var patch relaybook.WebhookPatch
+	if err := decodeJSON(w, r, &patch); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	hook, err = s.svc.Webhooks.UpdateWebhook(r.Context(), hook.ID, patch)
+	s.respond(w, r, http.StatusOK, hook, err)
+}
+
+func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
+	hook, err := s.teamWebhook(r)
+	if err == nil {
+		_, err = s.svc.Webhooks.DeleteWebhook(r.Context(), hook.ID)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryLimit(r, relaybook.DefaultDeliveryLimit, relaybook.MaxDeliveryLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	hook, err := s.teamWebhook(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attempts, err := s.svc.Deliveries.ListAttempts(r.Context(), relaybook.DeliveryFilter{WebhookID: hook.ID, Limit: limit})
+	s.respond(w, r, http.StatusOK, attempts, err)
+}
