@@ -66,7 +66,9 @@ type errorBody struct {
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		s.log.ErrorContext(r.Context(), "encode response", "request_id", requestID(r.Context()), "error", err)
 	}
 }
