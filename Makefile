@@ -19,9 +19,9 @@ services:
 # Static checks, then every test (real PostgreSQL and Redis) with the race detector.
 test: lint
 	$(GO) test -race -count=1 ./...
-	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactCreate$$' -fuzztime 5s
-	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactPatch$$' -fuzztime 5s
-	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookCreate$$' -fuzztime 5s
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactCreate$$' -fuzztime 4s
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactPatch$$' -fuzztime 4s
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookCreate$$' -fuzztime 4s
 
 lint:
 	@out=$$(gofmt -l cmd config internal scripts 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
