@@ -14,11 +14,6 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// JobStore loads what an attempt needs (postgres.DB).
-type JobStore interface {
-	LoadDeliveryJob(ctx context.Context, deliveryID string) (*postgres.DeliveryJob, error)
-}
-
 // JobEnqueuer schedules the next attempt (queue.Enqueuer).
 type JobEnqueuer interface {
 	Enqueue(ctx context.Context, jobs []relaybook.Job) (int, error)
@@ -26,7 +21,7 @@ type JobEnqueuer interface {
 
 // Handler processes queue.TypeDeliver tasks.
 type Handler struct {
-	Store    JobStore
+	Loader   *Loader
 	Recorder *Recorder
 	Client   *http.Client
 	Enqueuer JobEnqueuer
@@ -45,7 +40,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	job, err := h.Store.LoadDeliveryJob(ctx, p.DeliveryID)
+	job, err := h.Loader.Load(ctx, p.DeliveryID)
 	if relaybook.ErrorCode(err) == relaybook.ENOTFOUND {
 		return nil // the webhook was deleted with its deliveries
 	}

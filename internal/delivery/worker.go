@@ -37,16 +37,15 @@ type Worker struct {
 	client    *asynq.Client
 	srv       *asynq.Server
 	recorder  *Recorder
+	loader    *Loader
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
 }
 
-// Recorder batch size and writers: two writers so one commits while the
-// next batch builds; 256 rows keep a commit well under a millisecond's work.
-const (
-	recorderWriters = 2
-	recorderMaxRows = 256
-)
+// Batch sizes and runners of the loader and the recorder: two runners so
+// one talks to PostgreSQL while the next batch builds; a batch never needs
+// to be larger than the worker's concurrency.
+const batchRunners = 2
 
 // StartWorker starts taking tasks. It does not wait for Redis: a worker
 // started before Redis keeps polling until Redis answers.
@@ -67,9 +66,10 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, client: asynq.NewClient(cfg.Redis), sweepDone: make(chan struct{})}
 	enq := &queue.Enqueuer{Client: w.client, Queue: cfg.Queue, DeliveryTimeout: cfg.Timeout}
-	w.recorder = NewRecorder(cfg.DB, recorderWriters, recorderMaxRows, cfg.Log)
+	w.recorder = NewRecorder(cfg.DB, batchRunners, max(cfg.Concurrency, 1), cfg.Log)
+	w.loader = NewLoader(cfg.DB, batchRunners, max(cfg.Concurrency, 1))
 	handler := &Handler{
-		Store:    cfg.DB,
+		Loader:   w.loader,
 		Recorder: w.recorder,
 		Client: safehttp.NewClient(safehttp.Options{
 			Timeout:              cfg.Timeout,
@@ -91,6 +91,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}))
 	if err := w.srv.Start(mux); err != nil {
 		w.recorder.Close()
+		w.loader.Close()
 		w.client.Close()
 		return nil, err
 	}
@@ -111,5 +112,6 @@ func (w *Worker) Stop() {
 	w.stopSweep()
 	<-w.sweepDone
 	w.recorder.Close()
+	w.loader.Close()
 	w.client.Close()
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,37 +30,41 @@ type DeliveryJob struct {
 	SecretCiphertext []byte `db:"secret_ciphertext"`
 }
 
-// LoadDeliveryJob reads a delivery with its event and webhook and decrypts
-// the webhook's secret. A delivery that no longer exists (its webhook was
-// deleted) is ENOTFOUND.
-func (db *DB) LoadDeliveryJob(ctx context.Context, deliveryID string) (*DeliveryJob, error) {
-	if !validID(deliveryID) {
-		return nil, relaybook.NotFound("delivery", deliveryID)
+// LoadDeliveryJobs reads deliveries with their events and webhooks in one
+// query, for the worker's batched loads, and decrypts the webhooks' secrets.
+// Deliveries that no longer exist (webhook deleted) are absent from the map.
+func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryJob, error) {
+	if db.Cipher == nil {
+		return nil, errors.New("delivering needs security.encryption_key")
 	}
-	var j DeliveryJob
-	err := db.db.GetContext(ctx, &j, `
+	ids := make([]string, 0, len(deliveryIDs))
+	for _, id := range deliveryIDs {
+		if validID(id) {
+			ids = append(ids, id)
+		}
+	}
+	var rows []*DeliveryJob
+	err := db.db.SelectContext(ctx, &rows, `
 		SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
 			w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
 		FROM deliveries d
 		JOIN events e ON e.id = d.event_id
 		JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.id = $1`, deliveryID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, relaybook.NotFound("delivery", deliveryID)
-	}
+		WHERE d.id = ANY ($1::uuid[])`, pq.Array(ids))
 	if err != nil {
 		return nil, mapError(err)
 	}
-	if db.Cipher == nil {
-		return nil, errors.New("delivering needs security.encryption_key")
+	jobs := make(map[string]*DeliveryJob, len(rows))
+	for _, j := range rows {
+		secret, err := db.Cipher.Open(j.SecretCiphertext, []byte(j.WebhookID))
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s secret: %w", j.WebhookID, err)
+		}
+		j.Secret = string(secret)
+		j.SecretCiphertext = nil
+		jobs[j.DeliveryID] = j
 	}
-	secret, err := db.Cipher.Open(j.SecretCiphertext, []byte(j.WebhookID))
-	if err != nil {
-		return nil, fmt.Errorf("webhook %s secret: %w", j.WebhookID, err)
-	}
-	j.Secret = string(secret)
-	j.SecretCiphertext = nil
-	return &j, nil
+	return jobs, nil
 }
 
 // AttemptRecord is one attempt's log row plus the delivery state it leads

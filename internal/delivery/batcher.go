@@ -1,0 +1,113 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// batcher turns concurrent single calls into batched calls of run: a
+// PostgreSQL round trip or commit costs about as much for one row as for a
+// hundred, so under load this is what lets one worker keep up with
+// thousands of deliveries a second. When idle, a lone call runs at once:
+// there is no timer to wait for, so batching adds no latency.
+type batcher[I, O any] struct {
+	run     func(items []I) ([]O, []error)
+	queue   chan call[I, O]
+	maxSize int
+	wg      sync.WaitGroup
+
+	// mu guards closing queue: callers hold it shared, so no send can hit
+	// a closed channel.
+	mu     sync.RWMutex
+	closed bool
+}
+
+type call[I, O any] struct {
+	item I
+	done chan result[O]
+}
+
+type result[O any] struct {
+	val O
+	err error
+}
+
+// errBatcherClosed is returned by do after close.
+var errBatcherClosed = errors.New("batcher is closed")
+
+// newBatcher starts runners goroutines, each calling run with up to maxSize
+// items; several runners keep the next batch building while one runs. run
+// returns one value and one error per item.
+func newBatcher[I, O any](runners, maxSize int, run func(items []I) ([]O, []error)) *batcher[I, O] {
+	b := &batcher[I, O]{run: run, queue: make(chan call[I, O], maxSize*runners), maxSize: maxSize}
+	for range runners {
+		b.wg.Add(1)
+		go b.loop()
+	}
+	return b
+}
+
+// do submits item and waits for its result. Once submitted, the item is
+// processed even if ctx ends, and do waits for it: for writes, a caller
+// must never think a committed record failed or a failed one committed.
+func (b *batcher[I, O]) do(ctx context.Context, item I) (O, error) {
+	c := call[I, O]{item: item, done: make(chan result[O], 1)}
+	var zero O
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return zero, errBatcherClosed
+	}
+	select {
+	case b.queue <- c:
+		b.mu.RUnlock()
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return zero, ctx.Err()
+	}
+	r := <-c.done
+	return r.val, r.err
+}
+
+func (b *batcher[I, O]) loop() {
+	defer b.wg.Done()
+	calls := make([]call[I, O], 0, b.maxSize)
+	items := make([]I, 0, b.maxSize)
+	for first := range b.queue {
+		calls = append(calls[:0], first)
+	fill:
+		for len(calls) < b.maxSize {
+			select {
+			case c, ok := <-b.queue:
+				if !ok {
+					break fill
+				}
+				calls = append(calls, c)
+			default:
+				break fill
+			}
+		}
+		items = items[:0]
+		for _, c := range calls {
+			items = append(items, c.item)
+		}
+		vals, errs := b.run(items)
+		for i, c := range calls {
+			c.done <- result[O]{val: vals[i], err: errs[i]}
+		}
+	}
+}
+
+// close processes what is queued and stops the runners.
+func (b *batcher[I, O]) close() {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	close(b.queue)
+	b.mu.Unlock()
+	b.wg.Wait()
+}
