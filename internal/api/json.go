@@ -3,10 +3,10 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
@@ -82,31 +82,27 @@ func (s *Server) ok(w http.ResponseWriter, r *http.Request, status int, data any
 // are bugs or infrastructure failures: the caller gets "internal error", the
 // log gets the detail with the request id to find it by.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := http.StatusInternalServerError, errorBody{Code: relaybook.EINTERNAL, Message: "internal error"}
 	var rb *relaybook.Error
-	if !errors.As(err, &rb) {
-		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "error", err)
-		rb = &relaybook.Error{Code: relaybook.EINTERNAL, Message: "internal error"}
-	} else if rb.Code == relaybook.EUNAVAILABLE || statusOf(rb.Code) == http.StatusInternalServerError {
-		s.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "code", rb.Code, "error", rb.Message)
+	if errors.As(err, &rb) {
+		status = statusOf(rb.Code)
 	}
-	status := statusOf(rb.Code)
-	if rb.Code == relaybook.EUNAUTHORIZED {
+	switch {
+	case status == http.StatusInternalServerError && r.Context().Err() != nil:
+		// The client went away mid-request; nobody reads this answer.
+		s.log.InfoContext(r.Context(), "request abandoned", append(requestAttrs(r), "error", err.Error())...)
+	case status == http.StatusInternalServerError:
+		s.log.ErrorContext(r.Context(), "internal error", append(requestAttrs(r), "error", err.Error())...)
+	default:
+		if status == http.StatusServiceUnavailable {
+			s.log.ErrorContext(r.Context(), "dependency unavailable", append(requestAttrs(r), "error", rb.Message)...)
+		}
+		body = errorBody{Code: rb.Code, Message: rb.Message, Field: rb.Field}
+	}
+	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="relaybook"`)
 	}
-	msg := rb.Message
-	if status == http.StatusInternalServerError {
-		msg = "internal error"
-	}
-	s.writeJSON(w, r, status, envelope{Error: &errorBody{Code: codeOrInternal(rb.Code, status), Message: msg, Field: rb.Field}})
-}
-
-func codeOrInternal(code string, status int) string {
-	if status == http.StatusInternalServerError {
-		return relaybook.EINTERNAL
-	}
-	return code
+	s.writeJSON(w, r, status, envelope{Error: &body})
 }
 
 // decodeJSON reads one JSON object from the body into dst. Every way a body
@@ -139,7 +135,6 @@ func decodeError(err error) error {
 		maxErr    *http.MaxBytesError
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
-		rbErr     *relaybook.Error
 	)
 	switch {
 	case errors.As(err, &maxErr):
@@ -154,9 +149,11 @@ func decodeError(err error) error {
 		if typeErr.Field == "" {
 			return relaybook.Errorf(relaybook.EMALFORMED, "request body must be a JSON object, got %s", typeErr.Value)
 		}
-		return relaybook.Invalid(typeErr.Field, "must be %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
-	case errors.As(err, &rbErr):
-		return rbErr
+		want := "of another type"
+		if typeErr.Type != nil {
+			want = jsonKind(typeErr.Type.Kind().String())
+		}
+		return relaybook.Invalid(typeErr.Field, "must be %s, got %s", want, typeErr.Value)
 	}
 	// encoding/json reports unknown fields only as text.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
@@ -199,8 +196,9 @@ func queryLimit(r *http.Request, def, max int) (int, error) {
 	if raw == "" {
 		return def, nil
 	}
-	var n int
-	if _, err := fmt.Sscanf(raw, "%d", &n); err != nil || fmt.Sprint(n) != raw || n < 1 || n > max {
+	// Only plain digits: "+3", "03" and "3.0" are refused, not guessed at.
+	n, err := strconv.Atoi(raw)
+	if err != nil || strconv.Itoa(n) != raw || n < 1 || n > max {
 		return 0, relaybook.Invalid("limit", "must be a whole number between 1 and %d, got %q", max, truncate(raw, 40))
 	}
 	return n, nil
@@ -213,7 +211,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// logAttrs is a slog group that never contains headers or bodies.
+// requestAttrs identify a request in the log: never its headers, query or
+// body, which can hold credentials.
 func requestAttrs(r *http.Request) []any {
 	return []any{slog.String("request_id", requestID(r.Context())), slog.String("method", r.Method), slog.String("path", r.URL.Path)}
 }
