@@ -62,7 +62,12 @@ const contactSelect = `SELECT c.id, c.book_id, c.first_name, c.last_name, c.comp
 		FROM contact_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.contact_id = c.id), '[]') AS labels
 	FROM contacts c JOIN books b ON b.id = c.book_id`
 
-func jsonb(v any) ([]byte, error) { return json.Marshal(v) }
+// jsonb encodes a value for a jsonb column: as a string, since []byte
+// arguments are sent as binary and only fit bytea (see withBinaryParameters).
+func jsonb(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
 
 // CreateContact creates a contact and emits contact.created.
 func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, in relaybook.ContactInput) (*relaybook.Contact, error) {
@@ -111,7 +116,7 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 
 // contactArgs are the insert/update parameters $1..$16 in column order.
 func contactArgs(c *relaybook.Contact) ([]any, error) {
-	var lists [4][]byte
+	var lists [4]string
 	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
 		b, err := jsonb(v)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -42,8 +43,8 @@ type DB struct {
 }
 
 // Open connects to PostgreSQL and checks that it answers.
-func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
-	db, err := sqlx.Open("postgres", url)
+func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
+	db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -59,6 +60,24 @@ func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
 		return nil, Unavailable(err)
 	}
 	return &DB{db: db}, nil
+}
+
+// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
+// sets it: a query with arguments then costs one round trip instead of two
+// (prepare, then execute), which halves the latency of every write. It
+// means []byte arguments go to the server as raw binary, so they may only
+// bind bytea columns: JSON is passed as a string.
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " binary_parameters=yes"
 }
 
 // Close closes the pool.
