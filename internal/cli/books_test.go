@@ -29,7 +29,7 @@ func TestBooks(t *testing.T) {
 	e.note("errors")
 	e.fails(1, []string{"books", "delete", book["id"].(string)}, "book", "not found")
 	e.fails(1, []string{"books", "delete", "nope"}, `book "nope" not found`)
-	e.fails(2, []string{"books", "delete"}, "takes 1 argument(s): ID")
+	e.fails(2, []string{"books", "delete"}, "missing ID")
 	e.fails(2, []string{"books", "create", "--name", "X"}, "--team is required")
 	e.fails(1, []string{"books", "create", "--team", team, "--name", " "}, "name: is required")
 	e.fails(1, []string{"books", "create", "--team", "00000000-0000-4000-8000-000000000000", "--name", "X"}, "team", "not found")

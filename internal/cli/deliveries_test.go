@@ -100,6 +100,6 @@ func TestDeliveries(t *testing.T) {
 	e.fails(1, []string{"deliveries", "show", "00000000-0000-4000-8000-000000000000"}, "delivery", "not found")
 	e.fails(1, []string{"deliveries", "show", "nope"}, `delivery "nope" not found`)
 	e.fails(1, []string{"deliveries", "redeliver", "00000000-0000-4000-8000-000000000000"}, "delivery", "not found")
-	e.fails(2, []string{"deliveries", "redeliver"}, "takes 1 argument(s): ID")
+	e.fails(2, []string{"deliveries", "redeliver"}, "missing ID")
 	e.golden("deliveries")
 }

@@ -75,7 +75,7 @@ func TestKeys(t *testing.T) {
 	e.note("errors")
 	e.fails(1, []string{"keys", "revoke", "00000000-0000-4000-8000-000000000000"}, "API key", "not found")
 	e.fails(1, []string{"keys", "revoke", "rlb_notanid"}, `API key "rlb_notanid" not found`)
-	e.fails(2, []string{"keys", "revoke"}, "takes 1 argument(s): ID")
+	e.fails(2, []string{"keys", "revoke"}, "missing ID")
 	e.fails(2, []string{"keys", "create", "--team", team}, "--name is required")
 	e.fails(2, []string{"keys", "create", "--name", "X"}, "--team is required")
 	e.fails(1, []string{"keys", "create", "--team", "00000000-0000-4000-8000-000000000000", "--name", "X"}, "team", "not found")

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/signal"
 	"strings"
@@ -93,10 +92,16 @@ exactly one JSON document.`,
 // is missing.
 func requireArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != len(names) {
-			return usagef("%s takes %d argument(s): %s", cmd.CommandPath(), len(names), strings.Join(names, " "))
+		if len(args) == len(names) {
+			return nil
 		}
-		return nil
+		if len(names) == 0 {
+			return usagef("%s takes no arguments, got %q", cmd.Name(), strings.Join(args, " "))
+		}
+		if len(args) < len(names) {
+			return usagef("missing %s (usage: %s)", strings.Join(names[len(args):], " "), cmd.UseLine())
+		}
+		return usagef("too many arguments: %q (usage: %s)", strings.Join(args[len(names):], " "), cmd.UseLine())
 	}
 }
 
@@ -105,10 +110,8 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 	for _, n := range names {
 		fl := cmd.Flags().Lookup(n)
 		if fl == nil || fl.Value.String() == "" {
-			return usagef("%s: --%s is required", cmd.CommandPath(), n)
+			return usagef("--%s is required (see %s --help)", n, cmd.CommandPath())
 		}
 	}
 	return nil
 }
-
-var errNotImplemented = errors.New("not implemented yet")

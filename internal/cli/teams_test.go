@@ -31,6 +31,6 @@ func TestTeams(t *testing.T) {
 	e.fails(1, []string{"teams", "create", "--name", "   "}, "name: is required")
 	e.fails(2, []string{"teams", "create", "--name", "X", "-o", "yaml"}, "-o must be table or json")
 	e.fails(2, []string{"teams", "crate"}, `unknown command "crate"`)
-	e.fails(2, []string{"teams", "list", "extra"}, "takes 0 argument(s)")
+	e.fails(2, []string{"teams", "list", "extra"}, "takes no arguments")
 	e.golden("teams")
 }

@@ -81,8 +81,8 @@ func (s *APIKeyService) ListAPIKeys(ctx context.Context, teamID string) ([]*rela
 }
 
 // RevokeAPIKey revokes a key at once: Authenticate reads the database on
-// every request, so no process keeps accepting it. Revoking twice is a
-// conflict, so scripts notice a wrong id.
+// every request, so no process keeps accepting it. Revoking a revoked key
+// succeeds and keeps the first revoked_at, so scripts can retry safely.
 func (s *APIKeyService) RevokeAPIKey(ctx context.Context, id string) (*relaybook.APIKey, error) {
 	if !validID(id) {
 		return nil, relaybook.NotFound("API key", id)
