@@ -30,6 +30,7 @@ type Config struct {
 	Delivery  Delivery
 	Worker    Worker
 	Webhooks  Webhooks
+	Debug     Debug
 	// File is the configuration file that was read, empty when none was.
 	File string
 }
@@ -78,6 +79,10 @@ type Webhooks struct {
 	AllowPrivateNetworks bool
 }
 
+type Debug struct {
+	PprofAddr string
+}
+
 // Keys and their defaults, in the order relaybook.example.yaml lists them.
 // A key with a nil default has none (it must be set where it is required).
 var defaults = []struct {
@@ -101,6 +106,7 @@ var defaults = []struct {
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
+	{"debug.pprof_addr", ""},
 }
 
 // Keys returns every configuration key.
@@ -207,6 +213,7 @@ func Load(opts Options) (*Config, error) {
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
 		},
+		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
 	}
 	if p.err != nil {
 		return nil, p.err
@@ -345,6 +352,13 @@ func (p *parser) addr(key string) string {
 		p.fail(key, "%q has no valid port", s)
 	}
 	return s
+}
+
+func (p *parser) optionalAddr(key string) string {
+	if p.raw(key) == "" {
+		return ""
+	}
+	return p.addr(key)
 }
 
 func (p *parser) encryptionKey(key string) string {

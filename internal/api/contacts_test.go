@@ -99,8 +99,13 @@ func TestForeignBooksAndContacts(t *testing.T) {
 		if rt.path == "/api/v1/books" {
 			continue
 		}
+		// A valid body, so the request gets as far as the scope check.
+		body := `{"first_name":"x"}`
+		if strings.HasSuffix(rt.path, "/labels") {
+			body = `{"name":"x"}`
+		}
 		t.Run("foreign book "+rt.method+" "+rt.path, func(t *testing.T) {
-			do(t, rt.method, e.url+rt.path, intoMyBook, `{"first_name":"x","name":"x"}`).expect(t, http.StatusNotFound, relaybook.ENOTFOUND)
+			do(t, rt.method, e.url+rt.path, intoMyBook, body).expect(t, http.StatusNotFound, relaybook.ENOTFOUND)
 		})
 	}
 	// The other team's key in its own book, aimed at my contact: 404.

@@ -54,6 +54,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 		return &config.Error{Key: "redis.url", Msg: err.Error()}
 	}
 	log := newLogger(f.IO.ErrOut)
+	startPprof(cfg.Debug.PprofAddr, log)
 	db, err := f.DB(ctx)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ SIGTERM stops taking tasks and lets in-flight ones finish.`,
 				return err
 			}
 			log := newLogger(f.IO.ErrOut)
+			startPprof(cfg.Debug.PprofAddr, log)
 			db, err := f.DB(cmd.Context())
 			if err != nil {
 				return err

@@ -53,6 +53,47 @@ type harness struct {
 	worker  *exec.Cmd
 	serve   *exec.Cmd
 	apiBase string
+
+	profileServe func(seconds int) func()
+}
+
+// profile, with BENCH_PROFILE set, gives a process a pprof listener (call
+// it before the process starts) and returns a function that starts a CPU
+// profile of the next `seconds`, saved as bench-<name>.cpu.prof; the
+// function it returns waits for the profile to be saved.
+func (h *harness) profile(name string, cmd *exec.Cmd) func(seconds int) (wait func()) {
+	noop := func(int) func() { return func() {} }
+	if os.Getenv("BENCH_PROFILE") == "" {
+		return noop
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return noop
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd.Env = append(cmd.Env, "RELAYBOOK_DEBUG_PPROF_ADDR="+addr)
+	return func(seconds int) func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(200 * time.Millisecond) // let the listener come up
+			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds))
+			if err != nil {
+				logf("profile %s: %v", name, err)
+				return
+			}
+			defer resp.Body.Close()
+			out, err := os.Create("bench-" + name + ".cpu.prof")
+			if err != nil {
+				return
+			}
+			defer out.Close()
+			io.Copy(out, resp.Body)
+			logf("saved bench-%s.cpu.prof", name)
+		}()
+		return func() { <-done }
+	}
 }
 
 func newHarness(ctx context.Context, s settings) (*harness, error) {
@@ -391,10 +432,12 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	}
 	h.worker = h.command(context.Background(), "worker")
 	h.worker.Stderr = logFile
+	profileWorker := h.profile("worker", h.worker)
 	start := time.Now()
 	if err := h.worker.Start(); err != nil {
 		return workerResult{}, err
 	}
+	waitProfile := profileWorker(max(1, n/4000))
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		var done int
@@ -410,6 +453,7 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	defer waitProfile()
 	var failed int
 	h.db.SQL().GetContext(ctx, &failed, `SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1 AND NOT success`, f.hookID)
 	if failed > 0 {
@@ -458,6 +502,7 @@ func (h *harness) startServe(ctx context.Context) error {
 	h.serve = h.command(context.Background(), "serve", "--addr", addr)
 	h.serve.Env = append(h.serve.Env, "RELAYBOOK_RATELIMIT_PER_MINUTE=1000000000")
 	h.serve.Stderr = logFile
+	h.profileServe = h.profile("serve", h.serve)
 	if err := h.serve.Start(); err != nil {
 		return err
 	}
@@ -585,6 +630,7 @@ func (h *harness) apiThroughput(ctx context.Context) (apiResult, error) {
 	}
 	const conc = 32
 	dur := h.s.d(5*time.Second, 500*time.Millisecond)
+	defer h.profileServe(int(dur.Seconds()) + 1)()
 	create, err := closedLoop(conc, dur, func() error { _, _, err := h.createContact(ctx, f); return err })
 	if err != nil {
 		return apiResult{}, err
