@@ -87,29 +87,28 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	if !validID(sc.BookID) {
 		return nil, relaybook.NotFound("book", sc.BookID)
 	}
-	err := s.db.inTx(ctx, func(tx *Tx) error {
-		args, err := contactArgs(c)
-		if err != nil {
-			return err
-		}
-		args = append(args, sc.TeamID)
-		// The book check is part of the insert: one round trip, and no window
-		// between checking the book and writing into it.
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO contacts (id, book_id, first_name, last_name, company, job_title, emails, phones,
-				notes, starred, birthday, website, addresses, socials, created_at, updated_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-			WHERE EXISTS (SELECT 1 FROM books WHERE id = $2 AND team_id = $17)`, args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return relaybook.NotFound("book", sc.BookID)
-		}
-		return tx.emitNew(ctx, relaybook.EventContactCreated, sc.TeamID, sc.BookID, now, c)
-	})
+	args, err := contactArgs(c)
 	if err != nil {
 		return nil, err
+	}
+	e, err := relaybook.NewEvent(newID(), relaybook.EventContactCreated, sc.TeamID, sc.BookID, now, c)
+	if err != nil {
+		return nil, err
+	}
+	// The book check is part of the insert: no window between checking the
+	// book and writing into it, and one round trip for contact, event and
+	// deliveries.
+	created, err := s.db.changeWithEvent(ctx, `
+		INSERT INTO contacts (id, book_id, first_name, last_name, company, job_title, emails, phones,
+			notes, starred, birthday, website, addresses, socials, created_at, updated_at)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+		WHERE EXISTS (SELECT 1 FROM books WHERE id = $2 AND team_id = $17)
+		RETURNING id`, append(args, sc.TeamID), e)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return nil, relaybook.NotFound("book", sc.BookID)
 	}
 	return c, nil
 }
@@ -260,18 +259,21 @@ func (s *ContactService) DeleteContact(ctx context.Context, sc relaybook.Scope, 
 	if !validID(id) || !validID(sc.BookID) {
 		return relaybook.NotFound("contact", id)
 	}
-	return s.db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			DELETE FROM contacts c USING books b
-			WHERE c.id = $1 AND c.book_id = $2 AND b.id = c.book_id AND b.team_id = $3`, id, sc.BookID, sc.TeamID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return relaybook.NotFound("contact", id)
-		}
-		return tx.emitNew(ctx, relaybook.EventContactDeleted, sc.TeamID, sc.BookID, relaybook.Now(), relaybook.IDOnly{ID: id})
-	})
+	e, err := relaybook.NewEvent(newID(), relaybook.EventContactDeleted, sc.TeamID, sc.BookID, relaybook.Now(), relaybook.IDOnly{ID: id})
+	if err != nil {
+		return err
+	}
+	deleted, err := s.db.changeWithEvent(ctx, `
+		DELETE FROM contacts c USING books b
+		WHERE c.id = $1 AND c.book_id = $2 AND b.id = c.book_id AND b.team_id = $3
+		RETURNING c.id`, []any{id, sc.BookID, sc.TeamID}, e)
+	if err != nil {
+		return err
+	}
+	if !deleted {
+		return relaybook.NotFound("contact", id)
+	}
+	return nil
 }
 
 // AddLabel puts a label on a contact, creating the label in the book when

@@ -134,36 +134,79 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
-// emit writes an event and one delivery per active webhook of the team that
-// subscribes to the event's type, in one statement.
-func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
+// eventSQL returns one statement that runs change — a data-modifying query
+// using parameters $1..$n, RETURNING at least one column — and, only when
+// change touched a row, writes the event (parameters $n+1..$n+6, see
+// eventArgs) and one delivery per active webhook of the team subscribed to
+// the event's type. It yields one row: whether change touched a row, and
+// the new deliveries' ids.
+//
+// One statement is one round trip and its own transaction: the hot writes
+// (contact create and delete) cost one commit, not BEGIN, three statements
+// and COMMIT.
+func eventSQL(change string, n int) string {
+	return fmt.Sprintf(`
+		WITH change AS (%s),
+		event AS (
+			INSERT INTO events (id, type, team_id, book_id, payload, created_at)
+			SELECT $%d, $%d, $%d, $%d, $%d, $%d WHERE EXISTS (SELECT 1 FROM change)
+			RETURNING id, type, team_id, created_at
+		),
+		delivery AS (
+			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, created_at, updated_at)
+			SELECT gen_random_uuid(), event.id, w.id, event.created_at, event.created_at, event.created_at
+			FROM event JOIN webhooks w ON w.team_id = event.team_id AND w.active AND event.type = ANY (w.events)
+			RETURNING id
+		)
+		SELECT EXISTS (SELECT 1 FROM change), COALESCE((SELECT array_agg(id::text) FROM delivery), '{}')`,
+		change, n+1, n+2, n+3, n+4, n+5, n+6)
+}
+
+func eventArgs(e relaybook.Event) []any {
 	var bookID *string
 	if e.BookID != "" {
 		bookID = &e.BookID
 	}
-	rows, err := tx.QueryContext(ctx, `
-		WITH event AS (
-			INSERT INTO events (id, type, team_id, book_id, payload, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-		)
-		INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, created_at, updated_at)
-		SELECT gen_random_uuid(), $1, w.id, $6, $6, $6
-		FROM webhooks w
-		WHERE w.team_id = $3 AND w.active AND $2 = ANY (w.events)
-		RETURNING id`,
-		e.ID, e.Type, e.TeamID, bookID, e.Payload, e.CreatedAt)
+	return []any{e.ID, e.Type, e.TeamID, bookID, e.Payload, e.CreatedAt}
+}
+
+// writeChangeAndEvent runs eventSQL(change) with args. It reports whether
+// change touched a row (no row: nothing was written, no event either) and
+// the delivery jobs to dispatch once the write commits.
+func writeChangeAndEvent(ctx context.Context, q queryer, change string, args []any, e relaybook.Event) (bool, []relaybook.Job, error) {
+	var row struct {
+		Changed    bool           `db:"exists"`
+		Deliveries pq.StringArray `db:"coalesce"`
+	}
+	if err := q.GetContext(ctx, &row, eventSQL(change, len(args)), append(args, eventArgs(e)...)...); err != nil {
+		return false, nil, fmt.Errorf("write change and event: %w", err)
+	}
+	jobs := make([]relaybook.Job, len(row.Deliveries))
+	for i, id := range row.Deliveries {
+		jobs[i] = relaybook.Job{DeliveryID: id, Attempt: 1, RunAt: e.CreatedAt.Time}
+	}
+	return row.Changed, jobs, nil
+}
+
+// changeWithEvent runs a change and its event as one statement outside any
+// transaction (see eventSQL) and dispatches the deliveries it created.
+func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e relaybook.Event) (bool, error) {
+	changed, jobs, err := writeChangeAndEvent(ctx, db.db, change, args, e)
 	if err != nil {
-		return fmt.Errorf("write event: %w", err)
+		return false, mapError(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		tx.jobs = append(tx.jobs, relaybook.Job{DeliveryID: id, Attempt: 1, RunAt: e.CreatedAt.Time})
+	if len(jobs) > 0 && db.Dispatcher != nil {
+		db.Dispatcher.Dispatch(jobs)
 	}
-	return rows.Err()
+	return changed, nil
+}
+
+// emit writes an event and its deliveries inside the transaction; they are
+// dispatched when it commits.
+func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
+	_, jobs, err := writeChangeAndEvent(ctx, tx, "SELECT 1", nil, e)
+	tx.jobs = append(tx.jobs, jobs...)
+	return err
 }
 
 // emitNew builds and writes an event for a change made at the given time.
