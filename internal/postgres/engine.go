@@ -118,35 +118,37 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
 		successes[i] = r.Success
 		created[i], next[i] = r.CreatedAt, r.NextAttemptAt
 	}
-	tx, err := db.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return mapError(err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_type, attempt,
-			response_status, response_body, duration_ms, success, error, created_at)
-		SELECT id, delivery_id, webhook_id, event_id, event_type, attempt,
-			NULLIF(status, 0), body, duration, success, err, created
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[],
-			$7::int[], $8::text[], $9::bigint[], $10::bool[], $11::text[], $12::timestamptz[])
-			AS u(id, delivery_id, webhook_id, event_id, event_type, attempt, status, body, duration, success, err, created)
-		-- The delivery may be gone (its webhook deleted mid-flight).
-		WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = u.delivery_id)`,
+	// One statement, so one round trip and one implicit transaction: the
+	// log rows and the delivery states commit together or not at all.
+	_, err := db.db.ExecContext(ctx, `
+		WITH rec AS (
+			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[],
+				$7::int[], $8::text[], $9::bigint[], $10::bool[], $11::text[], $12::timestamptz[],
+				$13::text[], $14::timestamptz[])
+			AS u(id, delivery_id, webhook_id, event_id, event_type, attempt, status, body, duration,
+				success, err, created, state, next)
+		),
+		logged AS (
+			INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_type, attempt,
+				response_status, response_body, duration_ms, success, error, created_at)
+			SELECT id, delivery_id, webhook_id, event_id, event_type, attempt,
+				NULLIF(status, 0), body, duration, success, err, created
+			FROM rec
+			-- The delivery may be gone (its webhook deleted mid-flight).
+			WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = rec.delivery_id)
+		)
+		-- A delivery only moves forward: a stale or duplicate attempt keeps
+		-- its log row (the request was sent) but does not change the state.
+		UPDATE deliveries d SET state = rec.state, attempts = rec.attempt, next_attempt_at = rec.next, updated_at = now()
+		FROM rec
+		WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt`,
 		pq.Array(ids), pq.Array(deliveryIDs), pq.Array(webhookIDs), pq.Array(eventIDs), pq.Array(eventTypes), pq.Array(attempts),
-		pq.Array(statuses), pq.Array(bodies), pq.Array(durations), pq.Array(successes), pq.Array(errs), pq.Array(created))
+		pq.Array(statuses), pq.Array(bodies), pq.Array(durations), pq.Array(successes), pq.Array(errs), pq.Array(created),
+		pq.Array(states), pq.Array(next))
 	if err != nil {
-		return fmt.Errorf("insert attempts: %w", mapError(err))
+		return fmt.Errorf("record attempts: %w", mapError(err))
 	}
-	_, err = tx.ExecContext(ctx, `
-		UPDATE deliveries d SET state = u.state, attempts = u.attempt, next_attempt_at = u.next, updated_at = now()
-		FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS u(id, attempt, state, next)
-		WHERE d.id = u.id AND d.state = 'pending' AND d.attempts < u.attempt`,
-		pq.Array(deliveryIDs), pq.Array(attempts), pq.Array(states), pq.Array(next))
-	if err != nil {
-		return fmt.Errorf("update deliveries: %w", mapError(err))
-	}
-	return mapError(tx.Commit())
+	return nil
 }
 
 // cleanText makes receiver-controlled text storable: valid UTF-8, no NUL.
