@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // batcher turns concurrent single calls into batched calls of run: a
@@ -15,6 +16,7 @@ type batcher[I, O any] struct {
 	run     func(items []I) ([]O, []error)
 	queue   chan call[I, O]
 	maxSize int
+	linger  time.Duration
 	wg      sync.WaitGroup
 
 	// mu guards closing queue: callers hold it shared, so no send can hit
@@ -39,8 +41,11 @@ var errBatcherClosed = errors.New("batcher is closed")
 // newBatcher starts runners goroutines, each calling run with up to maxSize
 // items; several runners keep the next batch building while one runs. run
 // returns one value and one error per item.
-func newBatcher[I, O any](runners, maxSize int, run func(items []I) ([]O, []error)) *batcher[I, O] {
-	b := &batcher[I, O]{run: run, queue: make(chan call[I, O], maxSize*runners), maxSize: maxSize}
+//
+// linger > 0 lets a batch wait that long for more items before it runs:
+// fewer, fuller statements for work whose latency nobody waits on.
+func newBatcher[I, O any](runners, maxSize int, linger time.Duration, run func(items []I) ([]O, []error)) *batcher[I, O] {
+	b := &batcher[I, O]{run: run, queue: make(chan call[I, O], maxSize*runners), maxSize: maxSize, linger: linger}
 	for range runners {
 		b.wg.Add(1)
 		go b.loop()
@@ -75,19 +80,7 @@ func (b *batcher[I, O]) loop() {
 	calls := make([]call[I, O], 0, b.maxSize)
 	items := make([]I, 0, b.maxSize)
 	for first := range b.queue {
-		calls = append(calls[:0], first)
-	fill:
-		for len(calls) < b.maxSize {
-			select {
-			case c, ok := <-b.queue:
-				if !ok {
-					break fill
-				}
-				calls = append(calls, c)
-			default:
-				break fill
-			}
-		}
+		calls = b.fill(append(calls[:0], first))
 		items = items[:0]
 		for _, c := range calls {
 			items = append(items, c.item)
@@ -97,6 +90,41 @@ func (b *batcher[I, O]) loop() {
 			c.done <- result[O]{val: vals[i], err: errs[i]}
 		}
 	}
+}
+
+// fill adds queued calls to a batch: those already waiting, then, with a
+// linger, those that arrive before it runs out.
+func (b *batcher[I, O]) fill(calls []call[I, O]) []call[I, O] {
+	var deadline <-chan time.Time
+	if b.linger > 0 {
+		t := time.NewTimer(b.linger)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for len(calls) < b.maxSize {
+		select {
+		case c, ok := <-b.queue:
+			if !ok {
+				return calls
+			}
+			calls = append(calls, c)
+			continue
+		default:
+		}
+		if deadline == nil {
+			return calls
+		}
+		select {
+		case c, ok := <-b.queue:
+			if !ok {
+				return calls
+			}
+			calls = append(calls, c)
+		case <-deadline:
+			return calls
+		}
+	}
+	return calls
 }
 
 // close processes what is queued and stops the runners.

@@ -19,7 +19,7 @@ type Loader struct {
 
 // NewLoader starts readers loading batches of at most maxSize deliveries.
 func NewLoader(store JobStore, readers, maxSize int) *Loader {
-	return &Loader{b: newBatcher(readers, maxSize, func(ids []string) ([]*postgres.DeliveryJob, []error) {
+	return &Loader{b: newBatcher(readers, maxSize, 0, func(ids []string) ([]*postgres.DeliveryJob, []error) {
 		jobs := make([]*postgres.DeliveryJob, len(ids))
 		errs := make([]error, len(ids))
 		found, err := store.LoadDeliveryJobs(context.Background(), ids)

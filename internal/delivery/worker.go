@@ -42,10 +42,11 @@ type Worker struct {
 	sweepDone chan struct{}
 }
 
-// Batch sizes and runners of the loader and the recorder: two runners so
-// one talks to PostgreSQL while the next batch builds; a batch never needs
-// to be larger than the worker's concurrency.
-const batchRunners = 2
+// One runner each for the loader and the recorder: what queues up while a
+// statement runs goes into the next one, so batches grow with load. More
+// runners measured slower (smaller batches, more statements for PostgreSQL
+// to plan and run). A batch never needs to exceed the worker's concurrency.
+const batchRunners = 1
 
 // StartWorker starts taking tasks. It does not wait for Redis: a worker
 // started before Redis keeps polling until Redis answers.

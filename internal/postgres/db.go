@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,6 +41,26 @@ type DB struct {
 	Dispatcher relaybook.Dispatcher
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy relaybook.URLPolicy
+
+	stmts sync.Map // query → *sqlx.Stmt, see prepared
+}
+
+// prepared returns a prepared statement for a hot query, preparing it once.
+// PostgreSQL then parses and plans it once per connection instead of on
+// every call, which for the engine's CTEs is most of their cost.
+func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := db.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // Open connects to PostgreSQL and checks that it answers.
@@ -80,8 +101,14 @@ func withBinaryParameters(dsn string) string {
 	return dsn + " binary_parameters=yes"
 }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close closes the prepared statements and the pool.
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sqlx.Stmt).Close()
+		return true
+	})
+	return db.db.Close()
+}
 
 // SQL returns the underlying pool for code that needs raw access (the
 // delivery engine's batch writer, tests).
@@ -170,15 +197,30 @@ func eventArgs(e relaybook.Event) []any {
 	return []any{e.ID, e.Type, e.TeamID, bookID, e.Payload, e.CreatedAt}
 }
 
-// writeChangeAndEvent runs eventSQL(change) with args. It reports whether
+// getter runs one fixed query: a prepared statement, or a query in a
+// transaction.
+type getter interface {
+	GetContext(ctx context.Context, dest any, args ...any) error
+}
+
+type txQuery struct {
+	tx    *Tx
+	query string
+}
+
+func (q txQuery) GetContext(ctx context.Context, dest any, args ...any) error {
+	return q.tx.GetContext(ctx, dest, q.query, args...)
+}
+
+// writeChangeAndEvent runs an eventSQL statement with args. It reports whether
 // change touched a row (no row: nothing was written, no event either) and
 // the delivery jobs to dispatch once the write commits.
-func writeChangeAndEvent(ctx context.Context, q queryer, change string, args []any, e relaybook.Event) (bool, []relaybook.Job, error) {
+func writeChangeAndEvent(ctx context.Context, q getter, args []any, e relaybook.Event) (bool, []relaybook.Job, error) {
 	var row struct {
 		Changed    bool           `db:"exists"`
 		Deliveries pq.StringArray `db:"coalesce"`
 	}
-	if err := q.GetContext(ctx, &row, eventSQL(change, len(args)), append(args, eventArgs(e)...)...); err != nil {
+	if err := q.GetContext(ctx, &row, append(args, eventArgs(e)...)...); err != nil {
 		return false, nil, fmt.Errorf("write change and event: %w", err)
 	}
 	jobs := make([]relaybook.Job, len(row.Deliveries))
@@ -191,7 +233,11 @@ func writeChangeAndEvent(ctx context.Context, q queryer, change string, args []a
 // changeWithEvent runs a change and its event as one statement outside any
 // transaction (see eventSQL) and dispatches the deliveries it created.
 func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e relaybook.Event) (bool, error) {
-	changed, jobs, err := writeChangeAndEvent(ctx, db.db, change, args, e)
+	st, err := db.prepared(ctx, eventSQL(change, len(args)))
+	if err != nil {
+		return false, err
+	}
+	changed, jobs, err := writeChangeAndEvent(ctx, st, args, e)
 	if err != nil {
 		return false, mapError(err)
 	}
@@ -204,7 +250,7 @@ func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e 
 // emit writes an event and its deliveries inside the transaction; they are
 // dispatched when it commits.
 func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
-	_, jobs, err := writeChangeAndEvent(ctx, tx, "SELECT 1", nil, e)
+	_, jobs, err := writeChangeAndEvent(ctx, txQuery{tx, eventSQL("SELECT 1", 0)}, nil, e)
 	tx.jobs = append(tx.jobs, jobs...)
 	return err
 }

@@ -30,6 +30,14 @@ type DeliveryJob struct {
 	SecretCiphertext []byte `db:"secret_ciphertext"`
 }
 
+const loadJobsSQL = `
+	SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
+		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
+	FROM deliveries d
+	JOIN events e ON e.id = d.event_id
+	JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.id = ANY ($1::uuid[])`
+
 // LoadDeliveryJobs reads deliveries with their events and webhooks in one
 // query, for the worker's batched loads, and decrypts the webhooks' secrets.
 // Deliveries that no longer exist (webhook deleted) are absent from the map.
@@ -43,15 +51,12 @@ func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[s
 			ids = append(ids, id)
 		}
 	}
-	var rows []*DeliveryJob
-	err := db.db.SelectContext(ctx, &rows, `
-		SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
-			w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
-		FROM deliveries d
-		JOIN events e ON e.id = d.event_id
-		JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.id = ANY ($1::uuid[])`, pq.Array(ids))
+	st, err := db.prepared(ctx, loadJobsSQL)
 	if err != nil {
+		return nil, err
+	}
+	var rows []*DeliveryJob
+	if err := st.SelectContext(ctx, &rows, pq.Array(ids)); err != nil {
 		return nil, mapError(err)
 	}
 	jobs := make(map[string]*DeliveryJob, len(rows))
@@ -118,9 +123,24 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
 		successes[i] = r.Success
 		created[i], next[i] = r.CreatedAt, r.NextAttemptAt
 	}
-	// One statement, so one round trip and one implicit transaction: the
-	// log rows and the delivery states commit together or not at all.
-	_, err := db.db.ExecContext(ctx, `
+	st, err := db.prepared(ctx, recordAttemptsSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx,
+		pq.Array(ids), pq.Array(deliveryIDs), pq.Array(webhookIDs), pq.Array(eventIDs), pq.Array(eventTypes), pq.Array(attempts),
+		pq.Array(statuses), pq.Array(bodies), pq.Array(durations), pq.Array(successes), pq.Array(errs), pq.Array(created),
+		pq.Array(states), pq.Array(next))
+	if err != nil {
+		return fmt.Errorf("record attempts: %w", mapError(err))
+	}
+	return nil
+}
+
+// recordAttemptsSQL is one statement, so one round trip and one implicit
+// transaction: the log rows and the delivery states commit together or not
+// at all.
+const recordAttemptsSQL = `
 		WITH rec AS (
 			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[],
 				$7::int[], $8::text[], $9::bigint[], $10::bool[], $11::text[], $12::timestamptz[],
@@ -141,15 +161,7 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
 		-- its log row (the request was sent) but does not change the state.
 		UPDATE deliveries d SET state = rec.state, attempts = rec.attempt, next_attempt_at = rec.next, updated_at = now()
 		FROM rec
-		WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt`,
-		pq.Array(ids), pq.Array(deliveryIDs), pq.Array(webhookIDs), pq.Array(eventIDs), pq.Array(eventTypes), pq.Array(attempts),
-		pq.Array(statuses), pq.Array(bodies), pq.Array(durations), pq.Array(successes), pq.Array(errs), pq.Array(created),
-		pq.Array(states), pq.Array(next))
-	if err != nil {
-		return fmt.Errorf("record attempts: %w", mapError(err))
-	}
-	return nil
-}
+		WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt`
 
 // cleanText makes receiver-controlled text storable: valid UTF-8, no NUL.
 func cleanText(s string) string {

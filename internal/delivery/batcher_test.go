@@ -1,0 +1,90 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestBatcherGroupsAndRoutesResults: concurrent callers each get their own
+// result, and calls made while a run is busy share the next run.
+func TestBatcherGroupsAndRoutesResults(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int
+	b := newBatcher(1, 100, 0, func(items []int) ([]string, []error) {
+		<-release
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		out, errs := make([]string, len(items)), make([]error, len(items))
+		for i, n := range items {
+			out[i] = fmt.Sprint(n * 10)
+			if n%7 == 0 {
+				errs[i] = errors.New("seven")
+			}
+		}
+		return out, errs
+	})
+	defer b.close()
+
+	const callers = 50
+	var wg sync.WaitGroup
+	got := make([]string, callers)
+	gotErr := make([]error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], gotErr[i] = b.do(context.Background(), i)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the first run is blocked; the rest queue up
+	close(release)
+	wg.Wait()
+	for i := range callers {
+		if got[i] != fmt.Sprint(i*10) {
+			t.Errorf("caller %d got %q", i, got[i])
+		}
+		if (i%7 == 0) != (gotErr[i] != nil) {
+			t.Errorf("caller %d got error %v", i, gotErr[i])
+		}
+	}
+	if len(sizes) > 3 {
+		t.Errorf("%d runs for %d queued calls (sizes %v): calls were not batched", len(sizes), callers, sizes)
+	}
+}
+
+func TestBatcherLingerFillsBatch(t *testing.T) {
+	runs := make(chan int, 10)
+	b := newBatcher(1, 10, 200*time.Millisecond, func(items []int) ([]int, []error) {
+		runs <- len(items)
+		return items, make([]error, len(items))
+	})
+	defer b.close()
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
+			b.do(context.Background(), i)
+		}()
+	}
+	wg.Wait()
+	if n := <-runs; n != 3 {
+		t.Errorf("first run had %d items, want all 3 that arrived within the linger", n)
+	}
+}
+
+func TestBatcherClosed(t *testing.T) {
+	b := newBatcher(1, 10, 0, func(items []int) ([]int, []error) { return items, make([]error, len(items)) })
+	b.close()
+	b.close() // twice is fine
+	if _, err := b.do(context.Background(), 1); !errors.Is(err, errBatcherClosed) {
+		t.Errorf("do after close: %v", err)
+	}
+}
