@@ -10,8 +10,8 @@ import (
 
 func TestTimeMarshalsWithMilliseconds(t *testing.T) {
 	for in, want := range map[time.Time]string{
-		time.Date(2026, 2, 18, 16, 52, 56, 0, time.UTC):                        `"2026-02-18T16:52:56.000Z"`,
-		time.Date(2026, 2, 18, 16, 52, 56, 123456789, time.UTC):                `"2026-02-18T16:52:56.123Z"`,
+		time.Date(2026, 2, 18, 16, 52, 56, 0, time.UTC):                      `"2026-02-18T16:52:56.000Z"`,
+		time.Date(2026, 2, 18, 16, 52, 56, 123456789, time.UTC):              `"2026-02-18T16:52:56.123Z"`,
 		time.Date(2026, 2, 18, 17, 52, 56, 5e6, time.FixedZone("CET", 3600)): `"2026-02-18T16:52:56.005Z"`,
 	} {
 		b, err := json.Marshal(NewTime(in))
