@@ -109,7 +109,7 @@ func (s *APIKeyService) Authenticate(ctx context.Context, key string) (*relayboo
 		relaybook.APIKey
 		Hash []byte `db:"key_hash"`
 	}
-	err := s.db.db.GetContext(ctx, &row, `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = $1`, hash)
+	err := s.db.getPrepared(ctx, &row, `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = $1`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, invalid
 	}

@@ -163,16 +163,23 @@ func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, l
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findBook(ctx, s.db.db, sc.TeamID, sc.BookID); err != nil {
-		return nil, err
+	if !validID(sc.BookID) {
+		return nil, relaybook.NotFound("book", sc.BookID)
 	}
 	var rows []contactRow
 	// One row more than asked tells whether there is a next page.
-	err = s.db.db.SelectContext(ctx, &rows, contactSelect+`
+	err = s.db.selectPrepared(ctx, &rows, contactSelect+`
 		WHERE c.book_id = $1 AND b.team_id = $2 AND (c.created_at, c.id) > ($3, $4)
 		ORDER BY c.created_at, c.id LIMIT $5`, sc.BookID, sc.TeamID, after, afterID, limit+1)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
+	}
+	// An empty page may mean an empty book or no book of this team: only
+	// then is the book looked up, so a full page costs one round trip.
+	if len(rows) == 0 {
+		if _, err := findBook(ctx, s.db.db, sc.TeamID, sc.BookID); err != nil {
+			return nil, err
+		}
 	}
 	page := &relaybook.ContactPage{Contacts: make([]*relaybook.Contact, 0, len(rows))}
 	for i := range rows {

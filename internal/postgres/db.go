@@ -101,6 +101,24 @@ func withBinaryParameters(dsn string) string {
 	return dsn + " binary_parameters=yes"
 }
 
+// selectPrepared is SelectContext through a prepared statement.
+func (db *DB) selectPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return mapError(st.SelectContext(ctx, dest, args...))
+}
+
+// getPrepared is GetContext through a prepared statement.
+func (db *DB) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
 // Close closes the prepared statements and the pool.
 func (db *DB) Close() error {
 	db.stmts.Range(func(_, st any) bool {

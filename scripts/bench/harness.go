@@ -54,15 +54,15 @@ type harness struct {
 	serve   *exec.Cmd
 	apiBase string
 
-	profileServe func(seconds int) func()
+	profileServe func(step string, seconds int) func()
 }
 
 // profile, with BENCH_PROFILE set, gives a process a pprof listener (call
 // it before the process starts) and returns a function that starts a CPU
-// profile of the next `seconds`, saved as bench-<name>.cpu.prof; the
+// profile of the next `seconds`, saved as bench-<name>-<step>.cpu.prof; the
 // function it returns waits for the profile to be saved.
-func (h *harness) profile(name string, cmd *exec.Cmd) func(seconds int) (wait func()) {
-	noop := func(int) func() { return func() {} }
+func (h *harness) profile(name string, cmd *exec.Cmd) func(step string, seconds int) (wait func()) {
+	noop := func(string, int) func() { return func() {} }
 	if os.Getenv("BENCH_PROFILE") == "" {
 		return noop
 	}
@@ -73,7 +73,8 @@ func (h *harness) profile(name string, cmd *exec.Cmd) func(seconds int) (wait fu
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd.Env = append(cmd.Env, "RELAYBOOK_DEBUG_PPROF_ADDR="+addr)
-	return func(seconds int) func() {
+	return func(step string, seconds int) func() {
+		file := "bench-" + name + "-" + step + ".cpu.prof"
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -84,13 +85,13 @@ func (h *harness) profile(name string, cmd *exec.Cmd) func(seconds int) (wait fu
 				return
 			}
 			defer resp.Body.Close()
-			out, err := os.Create("bench-" + name + ".cpu.prof")
+			out, err := os.Create(file)
 			if err != nil {
 				return
 			}
 			defer out.Close()
 			io.Copy(out, resp.Body)
-			logf("saved bench-%s.cpu.prof", name)
+			logf("saved %s", file)
 		}()
 		return func() { <-done }
 	}
@@ -437,7 +438,7 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	if err := h.worker.Start(); err != nil {
 		return workerResult{}, err
 	}
-	waitProfile := profileWorker(max(1, n/4000))
+	waitProfile := profileWorker("drain", max(1, n/4000))
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		var done int
@@ -633,11 +634,14 @@ func (h *harness) apiThroughput(ctx context.Context) (apiResult, error) {
 	}
 	const conc = 32
 	dur := h.s.d(5*time.Second, 500*time.Millisecond)
-	defer h.profileServe(int(dur.Seconds()) + 1)()
+	wait := h.profileServe("create", max(1, int(dur.Seconds())))
 	create, err := closedLoop(conc, dur, func() error { _, _, err := h.createContact(ctx, f); return err })
 	if err != nil {
 		return apiResult{}, err
 	}
+	wait()
+	wait = h.profileServe("list", max(1, int(dur.Seconds())))
+	defer wait()
 	list, err := closedLoop(conc, dur, func() error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.apiBase+"/api/v1/contacts?limit=50", nil)
 		req.Header.Set("Authorization", "Bearer "+f.key)
