@@ -99,7 +99,7 @@ var defaults = []struct {
 	{"ratelimit.per_minute", 100},
 	{"delivery.timeout", "10s"},
 	{"delivery.retry_delays", "10s,60s,5m"},
-	{"worker.concurrency", 50},
+	{"worker.concurrency", 100},
 	{"worker.poll_interval", "2ms"},
 	{"worker.sweep_interval", "5s"},
 	{"worker.sweep_grace", "10s"},

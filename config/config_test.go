@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 		{"ratelimit.per_minute", cfg.RateLimit.PerMinute, 100},
 		{"delivery.timeout", cfg.Delivery.Timeout, 10 * time.Second},
 		{"delivery.retry_delays", len(cfg.Delivery.RetryDelays), 3},
-		{"worker.concurrency", cfg.Worker.Concurrency, 50},
+		{"worker.concurrency", cfg.Worker.Concurrency, 100},
 		{"webhooks.allow_http", cfg.Webhooks.AllowHTTP, false},
 		{"webhooks.allow_private_networks", cfg.Webhooks.AllowPrivateNetworks, false},
 	}
