@@ -59,6 +59,12 @@ func serveRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
+	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
+		return err
+	}
+	// Keep Redis connections ready too: the rate limiter allows itself
+	// 100 ms per call, which a burst of dials at start would blow.
+	redisOpts.MinIdleConns = max(redisOpts.MinIdleConns, 16)
 	rdb := redis.NewClient(redisOpts)
 	defer rdb.Close()
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)

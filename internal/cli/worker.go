@@ -32,6 +32,9 @@ SIGTERM stops taking tasks and lets in-flight ones finish.`,
 			if err != nil {
 				return err
 			}
+			if err := db.Warm(cmd.Context(), cfg.Database.MaxConns); err != nil {
+				return err
+			}
 			opt, err := redisOpt(cfg)
 			if err != nil {
 				return err

@@ -191,6 +191,10 @@ func (h *harness) close() {
 	if h.db != nil {
 		h.db.Close()
 	}
+	if os.Getenv("BENCH_KEEP_LOGS") != "" {
+		logf("logs kept in %s", h.dir)
+		return
+	}
 	os.RemoveAll(h.dir)
 }
 
@@ -568,9 +572,23 @@ func (h *harness) endToEnd(ctx context.Context) (latencies, error) {
 	}
 	dur := h.s.d(20*time.Second, 2*time.Second)
 	total := int(dur.Seconds() * float64(rate))
+	if v, err := strconv.Atoi(os.Getenv("BENCH_E2E_WARMUP")); err == nil && v > 0 {
+		// Investigation only: v seconds at the rate, not measured.
+		warm := v * rate
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range warm {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+			wg.Add(1)
+			go func() { defer wg.Done(); h.createContact(ctx, f) }()
+		}
+		wg.Wait()
+		time.Sleep(time.Second)
+	}
 	type sent struct {
-		id string
-		at time.Time
+		id     string
+		at     time.Time
+		sentAt time.Time
 	}
 	results := make([]sent, total)
 	var wg sync.WaitGroup
@@ -583,13 +601,14 @@ func (h *harness) endToEnd(ctx context.Context) (latencies, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sentAt := time.Now()
 			id, at, err := h.createContact(ctx, f)
 			if err != nil {
 				errCount.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
 				return
 			}
-			results[i] = sent{id, at}
+			results[i] = sent{id, at, sentAt}
 		}()
 	}
 	wg.Wait()
@@ -610,6 +629,12 @@ func (h *harness) endToEnd(ctx context.Context) (latencies, error) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	api := make([]float64, len(results))
+	for i, r := range results {
+		api[i] = float64(r.at.Sub(r.sentAt).Microseconds()) / 1000
+	}
+	sort.Float64s(api)
+	logf("e2e: the API's own latency (request to 201): p50 %.2f ms, p99 %.2f ms", percentile(api, 50), percentile(api, 99))
 	sort.Float64s(lat)
 	l := latencies{p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99)}
 	logf("e2e: %d contacts at %d/s: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms", total, rate, l.p50, l.p95, l.p99)
