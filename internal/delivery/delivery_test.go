@@ -285,3 +285,59 @@ func TestSSRFGuardRefusesLoopback(t *testing.T) {
 		t.Errorf("%d attempts, want 1 (a refused target is final)", n)
 	}
 }
+
+// TestRedeliverSendsAgain: a redelivery of a failed delivery goes out as a
+// fresh attempt 1 with the same event id and body.
+func TestRedeliverSendsAgain(t *testing.T) {
+	e := newEnv(t)
+	e.dispatch()
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.Write([]byte("OK"))
+	})
+	hook := e.webhook(rc.URL, relaybook.EventContactCreated)
+	e.startWorker(workerOpts{})
+	e.createContact(e.book(), "Again")
+	waitUntil(t, 5*time.Second, "the failed attempt", func() bool { return len(e.attempts(hook.Webhook.ID)) == 1 })
+	failed := e.attempts(hook.Webhook.ID)[0]
+	if _, err := postgres.NewDeliveryService(e.db).Redeliver(context.Background(), failed.ID); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rc.waitFor(t, 2, 5*time.Second)
+	if reqs[1].Attempt != 1 || reqs[1].Header.Get("X-Relay-Event-ID") != reqs[0].Header.Get("X-Relay-Event-ID") || string(reqs[1].Body) != string(reqs[0].Body) {
+		t.Errorf("redelivery: attempt %d, event id %q vs %q", reqs[1].Attempt, reqs[1].Header.Get("X-Relay-Event-ID"), reqs[0].Header.Get("X-Relay-Event-ID"))
+	}
+	waitUntil(t, 5*time.Second, "the redelivery logged", func() bool { return len(e.attempts(hook.Webhook.ID)) == 2 })
+	if a := e.attempts(hook.Webhook.ID)[1]; !a.Success || a.DeliveryID == failed.DeliveryID {
+		t.Errorf("redelivery logged as %+v", a)
+	}
+}
+
+// TestStopFinishesInFlight: stopping a worker (SIGTERM) lets a delivery in
+// flight finish and logs it before Stop returns.
+func TestStopFinishesInFlight(t *testing.T) {
+	e := newEnv(t)
+	e.dispatch()
+	inFlight := make(chan struct{}, 1)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		inFlight <- struct{}{}
+		time.Sleep(500 * time.Millisecond)
+		w.Write([]byte("OK"))
+	})
+	hook := e.webhook(rc.URL, relaybook.EventContactCreated)
+	w := e.startWorker(workerOpts{})
+	e.createContact(e.book(), "Slow")
+	select {
+	case <-inFlight:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the delivery never started")
+	}
+	w.Stop()
+	log := e.attempts(hook.Webhook.ID)
+	if len(log) != 1 || !log[0].Success {
+		t.Fatalf("after Stop the log holds %+v, want the one successful attempt", log)
+	}
+}

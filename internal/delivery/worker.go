@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -40,6 +41,7 @@ type Worker struct {
 	loader    *Loader
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	stopOnce  sync.Once
 }
 
 // One runner each for the loader and the recorder: what queues up while a
@@ -107,12 +109,14 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 
 // Stop stops taking tasks, lets in-flight deliveries finish (up to
 // ShutdownTimeout; Asynq hands back any that do not), writes the last
-// attempt records and stops the sweeper.
+// attempt records and stops the sweeper. Calling it again does nothing.
 func (w *Worker) Stop() {
-	w.srv.Shutdown()
-	w.stopSweep()
-	<-w.sweepDone
-	w.recorder.Close()
-	w.loader.Close()
-	w.client.Close()
+	w.stopOnce.Do(func() {
+		w.srv.Shutdown()
+		w.stopSweep()
+		<-w.sweepDone
+		w.recorder.Close()
+		w.loader.Close()
+		w.client.Close()
+	})
 }
