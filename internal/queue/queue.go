@@ -17,6 +17,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -143,25 +144,56 @@ func ServerConfig(o ServerOptions) asynq.Config {
 			return min(time.Duration(n+1)*time.Second, 30*time.Second)
 		},
 		ShutdownTimeout: o.ShutdownTimeout,
-		Logger:          slogAdapter{o.Logger},
+		Logger:          &slogAdapter{l: o.Logger, last: map[string]time.Time{}},
 		LogLevel:        asynq.WarnLevel,
 	}
 }
 
-// slogAdapter lets Asynq log through slog.
-type slogAdapter struct{ l *slog.Logger }
+// slogAdapter lets Asynq log through slog. While Redis is down Asynq's
+// background loops each report every failed tick, several lines a second;
+// the adapter lets one line per kind through every repeatEvery.
+type slogAdapter struct {
+	l    *slog.Logger
+	mu   sync.Mutex
+	last map[string]time.Time
+}
 
-func (a slogAdapter) logger() *slog.Logger {
+const repeatEvery = 10 * time.Second
+
+func (a *slogAdapter) logger() *slog.Logger {
 	if a.l == nil {
 		return slog.Default()
 	}
 	return a.l
 }
-func (a slogAdapter) Debug(args ...any) { a.logger().Debug(joinArgs(args)) }
-func (a slogAdapter) Info(args ...any)  { a.logger().Info(joinArgs(args)) }
-func (a slogAdapter) Warn(args ...any)  { a.logger().Warn(joinArgs(args)) }
-func (a slogAdapter) Error(args ...any) { a.logger().Error(joinArgs(args)) }
-func (a slogAdapter) Fatal(args ...any) { a.logger().Error(joinArgs(args)) }
+
+// quiet reports whether msg repeats one logged less than repeatEvery ago.
+// The kind is the text before the first colon ("Dequeue error", …).
+func (a *slogAdapter) quiet(msg string) bool {
+	kind, _, _ := strings.Cut(msg, ":")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	if last, ok := a.last[kind]; ok && now.Sub(last) < repeatEvery {
+		return true
+	}
+	a.last[kind] = now
+	return false
+}
+
+func (a *slogAdapter) Debug(args ...any) { a.logger().Debug(joinArgs(args)) }
+func (a *slogAdapter) Info(args ...any)  { a.logger().Info(joinArgs(args)) }
+func (a *slogAdapter) Warn(args ...any) {
+	if msg := joinArgs(args); !a.quiet(msg) {
+		a.logger().Warn(msg)
+	}
+}
+func (a *slogAdapter) Error(args ...any) {
+	if msg := joinArgs(args); !a.quiet(msg) {
+		a.logger().Error(msg)
+	}
+}
+func (a *slogAdapter) Fatal(args ...any) { a.logger().Error(joinArgs(args)) }
 
 func joinArgs(args []any) string {
 	return strings.TrimSpace(fmt.Sprintln(args...))

@@ -49,3 +49,20 @@ func TestCeilSecondNeverEarly(t *testing.T) {
 		}
 	}
 }
+
+func TestSlogAdapterQuietsRepeats(t *testing.T) {
+	a := &slogAdapter{last: map[string]time.Time{}}
+	if a.quiet("Dequeue error: dial tcp: refused") {
+		t.Error("the first line of a kind must be logged")
+	}
+	if !a.quiet("Dequeue error: dial tcp: timeout") {
+		t.Error("a repeat of the same kind within repeatEvery must be quiet")
+	}
+	if a.quiet("Failed to forward scheduled tasks: refused") {
+		t.Error("another kind must be logged")
+	}
+	a.last["Dequeue error"] = time.Now().Add(-repeatEvery)
+	if a.quiet("Dequeue error: again") {
+		t.Error("after repeatEvery the kind must be logged again")
+	}
+}

@@ -54,7 +54,8 @@ type harness struct {
 	serve   *exec.Cmd
 	apiBase string
 
-	profileServe func(step string, seconds int) func()
+	profileServe  func(step string, seconds int) func()
+	profileWorker func(step string, seconds int) func()
 }
 
 // profile, with BENCH_PROFILE set, gives a process a pprof listener (call
@@ -437,12 +438,12 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	}
 	h.worker = h.command(context.Background(), "worker")
 	h.worker.Stderr = logFile
-	profileWorker := h.profile("worker", h.worker)
+	h.profileWorker = h.profile("worker", h.worker)
 	start := time.Now()
 	if err := h.worker.Start(); err != nil {
 		return workerResult{}, err
 	}
-	waitProfile := profileWorker("drain", max(1, n/4000))
+	waitProfile := h.profileWorker("drain", max(1, n/4000))
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		var done int
@@ -591,6 +592,9 @@ func (h *harness) endToEnd(ctx context.Context) (latencies, error) {
 		sentAt time.Time
 	}
 	results := make([]sent, total)
+	secs := max(1, int(dur.Seconds())-1)
+	defer h.profileServe("e2e", secs)()
+	defer h.profileWorker("e2e", secs)()
 	var wg sync.WaitGroup
 	var errCount atomic.Int64
 	var firstErr atomic.Value
