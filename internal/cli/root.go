@@ -27,6 +27,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, io *IOStreams) int {
 	f := NewFactory(io)
 	defer f.Close()
+	newLogger(io.ErrOut) // routes the Redis driver's own chatter to debug level
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(io.In)
