@@ -58,14 +58,3 @@ func ErrorCode(err error) string {
 	}
 	return EINTERNAL
 }
-
-// ErrorMessage returns the caller-safe message of err. Errors without a code
-// are bugs or infrastructure failures whose text may leak internals, so they
-// get a generic message.
-func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Error()
-	}
-	return "internal error"
-}
