@@ -24,10 +24,11 @@ func newCmdWebhooks(f *Factory) *cobra.Command {
 var eventsHelp = "comma-separated events: " + strings.Join(relaybook.EventTypes, ",")
 
 type webhooksCreateOptions struct {
-	f      *Factory
-	TeamID string
-	URL    string
-	Events string
+	f         *Factory
+	TeamID    string
+	URL       string
+	Events    string
+	CreatedBy string
 }
 
 func newCmdWebhooksCreate(f *Factory) *cobra.Command {
@@ -58,12 +59,13 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
 	cmd.Flags().StringVar(&opts.URL, "url", "", "the endpoint that receives events (required)")
 	cmd.Flags().StringVar(&opts.Events, "events", "", eventsHelp+" (required)")
+	cmd.Flags().StringVar(&opts.CreatedBy, "created-by", "", "user id recorded as the webhook's creator (optional)")
 	return cmd
 }
 
 func webhooksCreateRun(ctx context.Context, opts *webhooksCreateOptions) error {
 	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.NewWebhook, error) {
-		return s.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events)})
+		return s.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events), CreatedBy: opts.CreatedBy})
 	}, func(w *relaybook.NewWebhook) [][2]string {
 		return append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})
 	})

@@ -67,6 +67,8 @@ func TestWebhooks(t *testing.T) {
 	e.fails(1, append(create, "--url", "http://example.com/hook", "--events", "contact.created"), `url: must be an https:// URL, got "http://example.com/hook"`, "webhooks.allow_http")
 	e.fails(1, append(create, "--url", "https://example.com/hook", "--events", ","), "events: must list at least one event")
 	e.fails(1, append(create, "--url", "https://example.com/hook", "--events", "contact.created,contact.exploded"), `events: unknown event "contact.exploded"`)
+	e.fails(1, append(create, "--url", "https://example.com/hook", "--events", "contact.created", "--created-by", "nope"), `created_by: "nope" is not a user id`)
+	e.fails(1, append(create, "--url", "https://example.com/hook", "--events", "contact.created", "--created-by", "01a20000-0000-7000-8000-000000000000"), `created_by: no user`)
 	e.fails(2, []string{"webhooks", "create", "--url", "https://example.com/hook", "--events", "contact.created"}, "--team is required")
 	e.fails(2, append(create, "--events", "contact.created"), "--url is required")
 	e.fails(2, append(create, "--url", "https://example.com/hook"), "--events is required")

@@ -79,6 +79,10 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.Webhook
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, team_id, url, events, active, secret_ciphertext, created_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, true, $5, $6, $7, $7)`, w.ID, w.TeamID, w.URL, pq.StringArray(w.Events), sealed, createdBy, now)
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "23503" { // foreign key: the team was checked, so the user
+			return relaybook.Invalid("created_by", "no user %q", in.CreatedBy)
+		}
 		return err
 	})
 	if err != nil {
