@@ -88,7 +88,6 @@ func (h *Handler) record(job *postgres.DeliveryJob, attempt int, res Result) pos
 		Success:        res.Outcome == Succeeded,
 		Error:          res.Err,
 		CreatedAt:      res.FinishedAt,
-		NextAttemptAt:  res.FinishedAt,
 	}
 	rec.State, rec.NextAttemptAt = NextState(res.Outcome, attempt, h.RetryDelays, res.FinishedAt)
 	return rec
