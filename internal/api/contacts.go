@@ -9,14 +9,8 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// Contact list limits (design.md, "REST API").
-const (
-	DefaultContactLimit = 50
-	MaxContactLimit     = 200
-)
-
 func (s *Server) handleListContacts(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, DefaultContactLimit, MaxContactLimit)
+	limit, err := queryLimit(r, relaybook.DefaultContactLimit, relaybook.MaxContactLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

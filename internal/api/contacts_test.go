@@ -372,7 +372,7 @@ func TestContactPagination(t *testing.T) {
 
 	// Default limit.
 	r := do(t, "GET", e.url+"/api/v1/contacts", h, nil).expect(t, http.StatusOK)
-	if r.Body.Pagination.Limit != api.DefaultContactLimit || r.Body.Pagination.NextCursor != nil {
+	if r.Body.Pagination.Limit != relaybook.DefaultContactLimit || r.Body.Pagination.NextCursor != nil {
 		t.Errorf("default page: %s", r.Raw)
 	}
 	do(t, "GET", e.url+"/api/v1/contacts?limit=200", h, nil).expect(t, http.StatusOK)

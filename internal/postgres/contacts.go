@@ -23,12 +23,6 @@ func NewContactService(db *DB) *ContactService { return &ContactService{db: db} 
 
 var _ relaybook.ContactService = (*ContactService)(nil)
 
-// Contact list limits (design.md, "REST API").
-const (
-	DefaultContactLimit = 50
-	MaxContactLimit     = 200
-)
-
 // contactRow is a contact as scanned: JSON columns arrive as bytes.
 type contactRow struct {
 	relaybook.Contact
@@ -154,10 +148,10 @@ func findContact(ctx context.Context, q queryer, sc relaybook.Scope, id string, 
 // ListContacts returns one page of a book's contacts in creation order.
 func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, limit int, cursor string) (*relaybook.ContactPage, error) {
 	if limit == 0 {
-		limit = DefaultContactLimit
+		limit = relaybook.DefaultContactLimit
 	}
-	if limit < 1 || limit > MaxContactLimit {
-		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", MaxContactLimit, limit)
+	if limit < 1 || limit > relaybook.MaxContactLimit {
+		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxContactLimit, limit)
 	}
 	after, afterID, err := decodeCursor(cursor)
 	if err != nil {

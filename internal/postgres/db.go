@@ -192,8 +192,8 @@ func (db *DB) Close() error {
 	return db.db.Close()
 }
 
-// SQL returns the underlying pool for code that needs raw access (the
-// delivery engine's batch writer, tests).
+// SQL returns the underlying pool for code outside this package that needs
+// raw access: tests and the benchmark's bulk setup.
 func (db *DB) SQL() *sqlx.DB { return db.db }
 
 // Ping reports whether the database answers.

@@ -230,6 +230,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// Contact list limits (design.md, "REST API").
+const (
+	DefaultContactLimit = 50
+	MaxContactLimit     = 200
+)
+
 // ContactPage is one page of a contact list. NextCursor is empty on the last
 // page.
 type ContactPage struct {

@@ -14,9 +14,6 @@ const (
 	DeliveryFailed    = "failed"
 )
 
-// MaxAttempts is the initial attempt plus three retries (seed 004).
-const MaxAttempts = 4
-
 // MaxResponseBody is how much of a receiver's response the log keeps.
 const MaxResponseBody = 4096
 

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// SecretPrefix starts every webhook signing secret (seed 004).
-const SecretPrefix = "whsec_"
-
 // Webhook is the webhook object of seed 004. The signing secret is not part
 // of it: it is shown once, in NewWebhook, and stored encrypted.
 type Webhook struct {
