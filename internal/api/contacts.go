@@ -20,15 +20,11 @@ func (s *Server) handleListContacts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &pagination{Limit: limit}
+	p := pagination{Limit: limit}
 	if page.NextCursor != "" {
 		p.NextCursor = &page.NextCursor
 	}
-	contacts := page.Contacts
-	if contacts == nil {
-		contacts = []*relaybook.Contact{}
-	}
-	s.writeJSON(w, r, http.StatusOK, envelope{Data: contacts, Pagination: p})
+	s.writeList(w, r, page.Contacts, p)
 }
 
 func (s *Server) handleCreateContact(w http.ResponseWriter, r *http.Request) {

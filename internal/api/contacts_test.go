@@ -389,3 +389,43 @@ func TestContactPagination(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The list serves stored documents: after every kind of write, a contact's
+// list entry must be byte for byte what GET returns for it.
+func TestListEntriesMatchGetAfterEveryWrite(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	tm := e.newTeam(t)
+	h := tm.keyHeaders()
+	var c relaybook.Contact
+	do(t, "POST", e.url+"/api/v1/contacts", h, `{"first_name":"Jane","company":"A <&> B","birthday":"1990-04-01","emails":[{"label":"work","value":"jane@acme.example"}]}`).
+		expect(t, http.StatusCreated).data(t, &c)
+	var label relaybook.Contact
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"create", func() {}},
+		{"patch", func() {
+			do(t, "PATCH", e.url+"/api/v1/contacts/"+c.ID, h, `{"company":"Globex","birthday":null}`).expect(t, http.StatusOK)
+		}},
+		{"add label", func() {
+			do(t, "POST", e.url+"/api/v1/contacts/"+c.ID+"/labels", h, `{"name":"VIP","color":"#ff0000"}`).expect(t, http.StatusOK).data(t, &label)
+		}},
+		{"remove label", func() {
+			do(t, "DELETE", e.url+"/api/v1/contacts/"+c.ID+"/labels/"+label.Labels[0].ID, h, nil).expect(t, http.StatusOK)
+		}},
+	}
+	for _, step := range steps {
+		step.do()
+		one := do(t, "GET", e.url+"/api/v1/contacts/"+c.ID, h, nil).expect(t, http.StatusOK)
+		list := do(t, "GET", e.url+"/api/v1/contacts", h, nil).expect(t, http.StatusOK)
+		var entries []json.RawMessage
+		list.data(t, &entries)
+		if len(entries) != 1 || string(entries[0]) != string(one.Body.Data) {
+			t.Errorf("after %s: list entry\n %s\nwant GET's\n %s", step.name, list.Body.Data, one.Body.Data)
+		}
+	}
+	if len(label.Labels) != 1 || label.Labels[0].Name != "VIP" {
+		t.Errorf("add label returned %+v", label)
+	}
+}

@@ -60,6 +60,7 @@ func newLimiter(tb testing.TB, rdb redis.UniversalClient, limit int) *ratelimit.
 	tb.Helper()
 	l, err := ratelimit.New(rdb, limit, time.Minute, ratelimit.WithLogger(slog.New(slog.DiscardHandler)))
 	must(tb, err)
+	tb.Cleanup(l.Close)
 	return l
 }
 

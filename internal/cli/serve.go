@@ -46,6 +46,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
 		return err
 	}
@@ -78,6 +79,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
+	defer limiter.Close()
 	srv := api.NewServer(api.Services{
 		Contacts:   postgres.NewContactService(db),
 		Books:      postgres.NewBookService(db),

@@ -26,6 +26,7 @@ SIGTERM stops taking tasks and lets in-flight ones finish.`,
 			if err := cfg.Require("security.encryption_key"); err != nil {
 				return err
 			}
+			tuneGC()
 			log := newLogger(f.IO.ErrOut)
 			startPprof(cfg.Debug.PprofAddr, log)
 			db, err := f.DB(cmd.Context())

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 
+	"github.com/relaybook/relaybook/internal/batch"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -14,12 +15,12 @@ type JobStore interface {
 
 // Loader groups the loads of concurrent handlers into one query.
 type Loader struct {
-	b *batcher[string, *postgres.DeliveryJob]
+	b *batch.Batcher[string, *postgres.DeliveryJob]
 }
 
 // NewLoader starts readers loading batches of at most maxSize deliveries.
 func NewLoader(store JobStore, readers, maxSize int) *Loader {
-	return &Loader{b: newBatcher(readers, maxSize, 0, func(ids []string) ([]*postgres.DeliveryJob, []error) {
+	return &Loader{b: batch.New(readers, maxSize, 0, func(ids []string) ([]*postgres.DeliveryJob, []error) {
 		jobs := make([]*postgres.DeliveryJob, len(ids))
 		errs := make([]error, len(ids))
 		found, err := store.LoadDeliveryJobs(context.Background(), ids)
@@ -39,8 +40,8 @@ func NewLoader(store JobStore, readers, maxSize int) *Loader {
 
 // Load returns one delivery's job; ENOTFOUND when it no longer exists.
 func (l *Loader) Load(ctx context.Context, deliveryID string) (*postgres.DeliveryJob, error) {
-	return l.b.do(ctx, deliveryID)
+	return l.b.Do(ctx, deliveryID)
 }
 
 // Close stops the readers.
-func (l *Loader) Close() { l.b.close() }
+func (l *Loader) Close() { l.b.Close() }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/relaybook/relaybook/internal/batch"
 	"github.com/relaybook/relaybook/internal/postgres"
 )
 
@@ -17,7 +18,7 @@ type AttemptStore interface {
 // commits. Record returns only after the record's commit, so no task is
 // acknowledged before its log row is durable.
 type Recorder struct {
-	b *batcher[postgres.AttemptRecord, struct{}]
+	b *batch.Batcher[postgres.AttemptRecord, struct{}]
 }
 
 // recordLinger lets a record batch wait for company: no receiver waits on
@@ -30,7 +31,7 @@ func NewRecorder(store AttemptStore, writers, maxRows int, log *slog.Logger) *Re
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{b: newBatcher(writers, maxRows, recordLinger, func(recs []postgres.AttemptRecord) ([]struct{}, []error) {
+	return &Recorder{b: batch.New(writers, maxRows, recordLinger, func(recs []postgres.AttemptRecord) ([]struct{}, []error) {
 		return make([]struct{}, len(recs)), writeAttempts(store, recs, log)
 	})}
 }
@@ -55,9 +56,9 @@ func writeAttempts(store AttemptStore, recs []postgres.AttemptRecord, log *slog.
 
 // Record queues rec and waits until it is committed (or fails).
 func (r *Recorder) Record(ctx context.Context, rec postgres.AttemptRecord) error {
-	_, err := r.b.do(ctx, rec)
+	_, err := r.b.Do(ctx, rec)
 	return err
 }
 
 // Close writes what is queued and stops the writers.
-func (r *Recorder) Close() { r.b.close() }
+func (r *Recorder) Close() { r.b.Close() }

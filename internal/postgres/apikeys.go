@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -105,16 +107,12 @@ func (s *APIKeyService) Authenticate(ctx context.Context, key string) (*relayboo
 		return nil, invalid
 	}
 	hash := hashAPIKey(key)
-	var row struct {
-		relaybook.APIKey
-		Hash []byte `db:"key_hash"`
-	}
-	err := s.db.getPrepared(ctx, &row, `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = $1`, hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, invalid
-	}
+	row, err := s.db.keys.Do(ctx, string(hash))
 	if err != nil {
 		return nil, mapError(err)
+	}
+	if row == nil {
+		return nil, invalid
 	}
 	// The index found the row by hash; comparing again in constant time keeps
 	// the final decision free of timing differences.
@@ -124,8 +122,44 @@ func (s *APIKeyService) Authenticate(ctx context.Context, key string) (*relayboo
 	if row.RevokedAt != nil {
 		return nil, relaybook.Errorf(relaybook.EUNAUTHORIZED, "API key has been revoked")
 	}
-	s.touch(ctx, &row.APIKey)
-	return &row.APIKey, nil
+	k := row.APIKey // the row may be shared with other requests of the batch
+	s.touch(ctx, &k)
+	return &k, nil
+}
+
+// apiKeyRow is an api_keys row with its hash.
+type apiKeyRow struct {
+	relaybook.APIKey
+	Hash []byte `db:"key_hash"`
+}
+
+// maxKeyBatch bounds one lookup: more concurrent requests than this wait
+// for the next query.
+const maxKeyBatch = 256
+
+// lookupKeys finds the keys with the given hashes in one query; a hash
+// with no key gets nil. Every API request authenticates against the
+// database (a revoked key stops working at once), so under load this is
+// one of the two queries per request; shared, it costs one round trip per
+// batch instead of one per request.
+func (db *DB) lookupKeys(hashes []string) ([]*apiKeyRow, []error) {
+	out, errs := make([]*apiKeyRow, len(hashes)), make([]error, len(hashes))
+	params := make(pq.ByteaArray, len(hashes))
+	for i, h := range hashes {
+		params[i] = []byte(h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var rows []*apiKeyRow
+	err := db.selectPrepared(ctx, &rows, `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = ANY ($1)`, params)
+	byHash := make(map[string]*apiKeyRow, len(rows))
+	for _, r := range rows {
+		byHash[string(r.Hash)] = r
+	}
+	for i, h := range hashes {
+		out[i], errs[i] = byHash[h], err
+	}
+	return out, errs
 }
 
 // touch records last use, at most once per lastUsedResolution per process.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -94,9 +96,9 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	// deliveries.
 	created, err := s.db.changeWithEvent(ctx, `
 		INSERT INTO contacts (id, book_id, first_name, last_name, company, job_title, emails, phones,
-			notes, starred, birthday, website, addresses, socials, created_at, updated_at)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-		WHERE EXISTS (SELECT 1 FROM books WHERE id = $2 AND team_id = $17)
+			notes, starred, birthday, website, addresses, socials, created_at, updated_at, doc)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+		WHERE EXISTS (SELECT 1 FROM books WHERE id = $2 AND team_id = $18)
 		RETURNING id`, append(args, sc.TeamID), e)
 	if err != nil {
 		return nil, err
@@ -107,7 +109,8 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	return c, nil
 }
 
-// contactArgs are the insert/update parameters $1..$16 in column order.
+// contactArgs are the insert/update parameters $1..$17 in column order, the
+// last being the contact's document.
 func contactArgs(c *relaybook.Contact) ([]any, error) {
 	var lists [4]string
 	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
@@ -117,8 +120,12 @@ func contactArgs(c *relaybook.Contact) ([]any, error) {
 		}
 		lists[i] = b
 	}
+	doc, err := c.Document()
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, lists[0], lists[1],
-		c.Notes, c.Starred, c.Birthday, c.Website, lists[2], lists[3], c.CreatedAt, c.UpdatedAt}, nil
+		c.Notes, c.Starred, c.Birthday, c.Website, lists[2], lists[3], c.CreatedAt, c.UpdatedAt, string(doc)}, nil
 }
 
 // FindContact returns a contact of the scope's book.
@@ -157,38 +164,101 @@ func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, l
 	if err != nil {
 		return nil, err
 	}
-	if !validID(sc.BookID) {
+	// Every value is checked before it joins a batch: one bad uuid would
+	// fail the whole query, and with it other clients' requests.
+	if !validID(sc.BookID) || !validID(sc.TeamID) {
 		return nil, relaybook.NotFound("book", sc.BookID)
 	}
-	var rows []contactRow
-	// One row more than asked tells whether there is a next page.
-	err = s.db.selectPrepared(ctx, &rows, contactSelect+`
-		WHERE c.book_id = $1 AND b.team_id = $2 AND (c.created_at, c.id) > ($3, $4)
-		ORDER BY c.created_at, c.id LIMIT $5`, sc.BookID, sc.TeamID, after, afterID, limit+1)
+	page, err := s.db.pages.Do(ctx, pageQuery{book: sc.BookID, team: sc.TeamID, afterMicros: after, afterID: afterID, limit: limit})
 	if err != nil {
-		return nil, err
+		return nil, mapError(err)
 	}
 	// An empty page may mean an empty book or no book of this team: only
 	// then is the book looked up, so a full page costs one round trip.
-	if len(rows) == 0 {
+	if len(page.Contacts) == 0 {
 		if _, err := findBook(ctx, s.db.db, sc.TeamID, sc.BookID); err != nil {
 			return nil, err
 		}
 	}
-	page := &relaybook.ContactPage{Contacts: make([]*relaybook.Contact, 0, len(rows))}
-	for i := range rows {
-		if i == limit {
-			last := page.Contacts[limit-1]
-			page.NextCursor = encodeCursor(last.CreatedAt.Time, last.ID)
-			break
-		}
-		c, err := rows[i].contact()
-		if err != nil {
-			return nil, err
-		}
-		page.Contacts = append(page.Contacts, c)
-	}
 	return page, nil
+}
+
+// pageQuery asks for one page of a book: limit contacts after a cursor.
+type pageQuery struct {
+	book, team  string
+	afterMicros int64
+	afterID     string
+	limit       int
+}
+
+// maxPageBatch bounds how many list requests share one query.
+const maxPageBatch = 64
+
+// readPages reads the pages of concurrent list requests in one query, each
+// page with one row more than asked to tell whether another follows. The
+// rows are the stored documents, so nothing is decoded here; the cursor
+// columns come as integers and text, which cost nothing to parse.
+func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
+	pages, errs := make([]*relaybook.ContactPage, len(qs)), make([]error, len(qs))
+	books, teams, afterIDs := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
+	afters, limits := make([]int64, len(qs)), make([]int64, len(qs))
+	for i, q := range qs {
+		books[i], teams[i], afterIDs[i], afters[i], limits[i] = q.book, q.team, q.afterID, q.afterMicros, int64(q.limit+1)
+		pages[i] = &relaybook.ContactPage{Contacts: make([]json.RawMessage, 0, q.limit)}
+	}
+	fail := func(err error) ([]*relaybook.ContactPage, []error) {
+		for i := range errs {
+			pages[i], errs[i] = nil, mapError(err)
+		}
+		return pages, errs
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := db.prepared(ctx, `
+		SELECT q.n, c.doc, c.micros, c.id::text
+		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[])
+			WITH ORDINALITY AS q (book_id, team_id, after, after_id, lim, n)
+		CROSS JOIN LATERAL (
+			SELECT c.doc, c.created_at, c.id,
+				(extract(epoch FROM c.created_at) * 1000000)::bigint AS micros
+			FROM contacts c JOIN books b ON b.id = c.book_id
+			WHERE c.book_id = q.book_id AND b.team_id = q.team_id
+				AND (c.created_at, c.id) > ('epoch'::timestamptz + q.after * interval '1 microsecond', q.after_id)
+			ORDER BY c.created_at, c.id LIMIT q.lim
+		) c
+		ORDER BY q.n, c.created_at, c.id`)
+	if err != nil {
+		return fail(err)
+	}
+	rows, err := st.QueryContext(ctx, pq.Array(books), pq.Array(teams), pq.Array(afters), pq.Array(afterIDs), pq.Array(limits))
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	last := make([]struct {
+		micros int64
+		id     string
+	}, len(qs))
+	for rows.Next() {
+		var n int
+		var doc []byte
+		var micros int64
+		var id string
+		if err := rows.Scan(&n, &doc, &micros, &id); err != nil {
+			return fail(err)
+		}
+		i := n - 1
+		if len(pages[i].Contacts) == qs[i].limit {
+			pages[i].NextCursor = encodeCursor(last[i].micros, last[i].id)
+			continue
+		}
+		pages[i].Contacts = append(pages[i].Contacts, doc)
+		last[i].micros, last[i].id = micros, id
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return pages, errs
 }
 
 // A cursor's time lies in years 1..9999, well inside PostgreSQL's range.
@@ -198,27 +268,29 @@ var (
 )
 
 // Cursors are opaque to clients: base64 of "<unix microseconds>|<id>".
-func encodeCursor(t time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", t.UnixMicro(), id))
+func encodeCursor(micros int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", micros, id))
 }
 
-func decodeCursor(cursor string) (time.Time, string, error) {
+// decodeCursor returns the cursor's time in unix microseconds and its id;
+// the empty cursor is before every contact.
+func decodeCursor(cursor string) (int64, string, error) {
 	if cursor == "" {
-		return time.Unix(0, 0), "00000000-0000-0000-0000-000000000000", nil
+		return minCursorMicros, "00000000-0000-0000-0000-000000000000", nil
 	}
 	bad := relaybook.Invalid("cursor", "is not a cursor returned by this API")
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return time.Time{}, "", bad
+		return 0, "", bad
 	}
 	micros, id, ok := strings.Cut(string(raw), "|")
 	us, err := strconv.ParseInt(micros, 10, 64)
 	// A forged cursor must not reach PostgreSQL with a time outside its
 	// range (that is a driver error, not a bad request).
 	if err != nil || !ok || !validID(id) || us < minCursorMicros || us > maxCursorMicros {
-		return time.Time{}, "", bad
+		return 0, "", bad
 	}
-	return time.UnixMicro(us), id, nil
+	return us, id, nil
 }
 
 // UpdateContact changes the fields in sent and emits contact.updated.
@@ -238,12 +310,13 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		if err != nil {
 			return err
 		}
-		// $1 is the id, $2..$13 the writable fields of contactArgs, $14 updated_at.
-		update := append(append([]any{c.ID}, args[2:14]...), c.UpdatedAt)
+		// $1 is the id, $2..$13 the writable fields of contactArgs, $14
+		// updated_at, $15 the document.
+		update := append(append([]any{c.ID}, args[2:14]...), c.UpdatedAt, args[16])
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE contacts SET first_name = $2, last_name = $3, company = $4, job_title = $5, emails = $6,
 				phones = $7, notes = $8, starred = $9, birthday = $10, website = $11, addresses = $12,
-				socials = $13, updated_at = $14
+				socials = $13, updated_at = $14, doc = $15
 			WHERE id = $1`, update...); err != nil {
 			return err
 		}
@@ -329,17 +402,20 @@ func (s *ContactService) changeLabels(ctx context.Context, sc relaybook.Scope, c
 		if err != nil {
 			return err
 		}
-		now := relaybook.Now()
-		if changed {
-			if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = $2 WHERE id = $1`, contactID, now); err != nil {
-				return err
-			}
-		}
+		// Read back with the new labels; the document needs them.
 		c, err = findContact(ctx, tx, sc, contactID, false)
 		if err != nil || !changed {
 			return err
 		}
-		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, now, c)
+		c.UpdatedAt = relaybook.Now()
+		doc, err := c.Document()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = $2, doc = $3 WHERE id = $1`, contactID, c.UpdatedAt, string(doc)); err != nil {
+			return err
+		}
+		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, c.UpdatedAt, c)
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/relaybook/relaybook/internal/batch"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -43,6 +44,11 @@ type DB struct {
 	URLPolicy relaybook.URLPolicy
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
+
+	// keys looks up the API keys of concurrent requests in one query,
+	// pages reads their contact pages in one query.
+	keys  *batch.Batcher[string, *apiKeyRow]
+	pages *batch.Batcher[pageQuery, *relaybook.ContactPage]
 }
 
 // prepared returns a prepared statement for a hot query, preparing it once.
@@ -80,7 +86,10 @@ func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
 		db.Close()
 		return nil, Unavailable(err)
 	}
-	return &DB{db: db}, nil
+	d := &DB{db: db}
+	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
+	d.pages = batch.New(1, maxPageBatch, 0, d.readPages)
+	return d, nil
 }
 
 // Warm opens n connections at once and returns them to the pool, so a
@@ -185,6 +194,8 @@ func (db *DB) getPrepared(ctx context.Context, dest any, query string, args ...a
 
 // Close closes the prepared statements and the pool.
 func (db *DB) Close() error {
+	db.keys.Close()
+	db.pages.Close()
 	db.stmts.Range(func(_, st any) bool {
 		st.(*sqlx.Stmt).Close()
 		return true

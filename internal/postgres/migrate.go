@@ -23,6 +23,11 @@ type MigrationResult struct {
 // and a PostgreSQL advisory lock makes concurrent runs (two operators, two
 // deploys) wait for each other instead of colliding; a second run is a no-op.
 func (db *DB) Migrate(ctx context.Context) (*MigrationResult, error) {
+	return db.migrate(ctx, func(p *goose.Provider) ([]*goose.MigrationResult, error) { return p.Up(ctx) })
+}
+
+// migrate runs up on a provider of the embedded migrations.
+func (db *DB) migrate(ctx context.Context, up func(*goose.Provider) ([]*goose.MigrationResult, error)) (*MigrationResult, error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
@@ -34,11 +39,12 @@ func (db *DB) Migrate(ctx context.Context) (*MigrationResult, error) {
 	provider, err := goose.NewProvider(goose.DialectPostgres, db.db.DB, fsys,
 		goose.WithSessionLocker(locker),
 		goose.WithTableName("relaybook_schema_migrations"),
+		goose.WithGoMigrations(contactDocuments),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	results, err := provider.Up(ctx)
+	results, err := up(provider)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", mapError(err))
 	}

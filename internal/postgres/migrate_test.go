@@ -3,11 +3,13 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"net/url"
 	"sync"
 	"testing"
 
 	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/testenv"
 )
 
@@ -100,5 +102,75 @@ func TestConcurrentMigrate(t *testing.T) {
 	}
 	if applied != 1 {
 		t.Errorf("%d runs applied migrations, want exactly 1", applied)
+	}
+}
+
+// Contacts written before migration 3 get the document the service would
+// write for them, labels included.
+func TestMigrationBackfillsContactDocuments(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, freshDatabase(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.MigrateTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		team  = "0c03c7ac-2ba0-42a7-b946-4c7e6daee4db"
+		book  = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+		label = "5e1c820d-b605-4f9e-ae4f-47be164176ca"
+		plain = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+		full  = "16fbf52b-a34b-469c-aa35-a7eac07ea975"
+	)
+	db.SQL().MustExec(`INSERT INTO teams (id, name, created_at) VALUES ($1, 'T', now())`, team)
+	db.SQL().MustExec(`INSERT INTO books (id, team_id, name, created_at) VALUES ($1, $2, 'B', now())`, book, team)
+	db.SQL().MustExec(`INSERT INTO labels (id, book_id, name, color, created_at) VALUES ($1, $2, 'VIP', '#ff0000', now())`, label, book)
+	db.SQL().MustExec(`INSERT INTO contacts (id, book_id, created_at, updated_at) VALUES ($1, $2, '2026-02-18T16:52:56.123Z', '2026-02-18T16:52:56.123Z')`, plain, book)
+	db.SQL().MustExec(`INSERT INTO contacts (id, book_id, first_name, company, emails, birthday, starred, created_at, updated_at)
+		VALUES ($1, $2, 'Jane', 'A <&> B', '[{"label":"work","value":"jane@acme.test"}]', '1990-04-01', true, now(), now())`, full, book)
+	db.SQL().MustExec(`INSERT INTO contact_labels (contact_id, label_id, created_at) VALUES ($1, $2, now())`, full, label)
+
+	res, err := db.Migrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Applied) == 0 || res.Applied[0] != 3 {
+		t.Fatalf("applied %v, want 3 first", res.Applied)
+	}
+	contacts := postgres.NewContactService(db)
+	sc := relaybook.Scope{TeamID: team, BookID: book}
+	page, err := contacts.ListContacts(ctx, sc, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Contacts) != 2 {
+		t.Fatalf("list returned %d contacts, want 2", len(page.Contacts))
+	}
+	for _, doc := range page.Contacts {
+		var got relaybook.Contact
+		if err := json.Unmarshal(doc, &got); err != nil {
+			t.Fatalf("stored document is not JSON: %v\n%s", err, doc)
+		}
+		c, err := contacts.FindContact(ctx, sc, got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.Document()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(doc) != string(want) {
+			t.Errorf("stored document differs from the rendered contact:\n got %s\nwant %s", doc, want)
+		}
+		if got.ID == full && (len(got.Labels) != 1 || got.Labels[0].Name != "VIP" || got.Company != "A <&> B" || *got.Birthday != "1990-04-01") {
+			t.Errorf("backfilled document lost data: %s", doc)
+		}
+	}
+	var missing int
+	db.SQL().Get(&missing, `SELECT count(*) FROM contacts WHERE doc IS NULL`)
+	if missing != 0 {
+		t.Errorf("%d contacts without a document", missing)
 	}
 }

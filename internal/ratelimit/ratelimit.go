@@ -3,9 +3,9 @@
 // processes).
 //
 // The shared state is a sorted-set log of request times per key in Redis,
-// read and updated by one Lua script, so every request costs exactly one
-// round trip (EVALSHA) and concurrent processes cannot race between the
-// count and the add. A log, unlike a token bucket or fixed window, never
+// read and updated by one Lua script, so a request costs at most one round
+// trip (EVALSHA; concurrent requests share one pipelined round trip) and
+// concurrent processes cannot race between the count and the add. A log, unlike a token bucket or fixed window, never
 // lets more than limit requests into any window, at a boundary or after a
 // quiet period. Times come from Redis's clock (TIME inside the script), so
 // servers with skewed clocks still share one timeline.
@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/relaybook/relaybook/internal/batch"
 )
 
 // KeyPrefix starts every Redis key this package writes; the caller's key
@@ -100,6 +102,8 @@ type Limiter struct {
 	now           func() time.Time
 
 	local *localLimiter
+	// scripts shares one Redis round trip among concurrent requests.
+	scripts *batch.Batcher[scriptCall, []int64]
 
 	// memberPrefix and seq make each request's sorted-set member unique
 	// across processes, so two requests in the same microsecond both count.
@@ -159,6 +163,7 @@ func New(rdb redis.UniversalClient, limit int, window time.Duration, opts ...Opt
 		o(l)
 	}
 	l.local = newLocalLimiter(limit, window)
+	l.scripts = batch.New(1, maxScriptBatch, 0, l.runScripts)
 	return l, nil
 }
 
@@ -199,7 +204,7 @@ func (l *Limiter) allowRedis(ctx context.Context, key string, now time.Time) (Re
 	}
 	ch := make(chan reply, 1)
 	go func() {
-		v, err := slidingWindow.Run(ctx, l.rdb, []string{KeyPrefix + key}, args...).Int64Slice()
+		v, err := l.scripts.Do(ctx, scriptCall{key: KeyPrefix + key, args: args})
 		ch <- reply{v, err}
 	}()
 	var r reply
@@ -216,6 +221,60 @@ func (l *Limiter) allowRedis(ctx context.Context, key string, now time.Time) (Re
 	}
 	return l.result(r.v[0] == 1, int(r.v[1]), now, time.Duration(r.v[2])*time.Microsecond), nil
 }
+
+// scriptCall is one request's run of the sliding-window script.
+type scriptCall struct {
+	key  string
+	args []any
+}
+
+// maxScriptBatch bounds one pipeline of script runs.
+const maxScriptBatch = 256
+
+// runScripts runs the script for concurrent requests in one pipeline: one
+// round trip for the batch instead of one per request. A run that meets
+// NOSCRIPT (Redis restarted and forgot the script) did not execute, so it
+// is run again after loading the script; the others are never repeated.
+func (l *Limiter) runScripts(calls []scriptCall) ([][]int64, []error) {
+	out, errs := make([][]int64, len(calls)), make([]error, len(calls))
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+	defer cancel()
+	pending := make([]int, len(calls))
+	for i := range pending {
+		pending[i] = i
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		cmds := make([]*redis.Cmd, len(pending))
+		l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for j, i := range pending {
+				cmds[j] = slidingWindow.EvalSha(ctx, p, []string{calls[i].key}, calls[i].args...)
+			}
+			return nil
+		})
+		var again []int
+		for j, i := range pending {
+			// A failed pipeline sets its error on every command.
+			out[i], errs[i] = cmds[j].Int64Slice()
+			if errs[i] != nil && redis.HasErrorPrefix(errs[i], "NOSCRIPT") && attempt == 0 {
+				again = append(again, i)
+			}
+		}
+		if len(again) > 0 {
+			if err := slidingWindow.Load(ctx, l.rdb).Err(); err != nil {
+				for _, i := range again {
+					errs[i] = err
+				}
+				break
+			}
+		}
+		pending = again
+	}
+	return out, errs
+}
+
+// Close stops the goroutine that runs batches. Allow must not be called
+// after Close.
+func (l *Limiter) Close() { l.scripts.Close() }
 
 func (l *Limiter) allowLocal(key string, now time.Time) Result {
 	allowed, remaining, wait := l.local.allow(key, now)

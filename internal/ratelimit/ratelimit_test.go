@@ -94,6 +94,7 @@ func newLimiter(t *testing.T, rdb redis.UniversalClient, limit int, window time.
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(l.Close)
 	return l
 }
 
@@ -319,29 +320,53 @@ type faultHook struct {
 }
 
 func (h *faultHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// The limiter runs its script in pipelines; single commands are hooked too,
+// so the faults hold however the limiter sends it.
 func (h *faultHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if err := h.fault(cmds); err != nil {
+			return err
+		}
+		return next(ctx, cmds)
+	}
 }
 
 func (h *faultHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if name := cmd.Name(); name != "evalsha" && name != "eval" {
-			return next(ctx, cmd)
-		}
-		h.calls.Add(1)
-		if h.hang != nil {
-			// Ignore ctx, as a client without ContextTimeoutEnabled would.
-			h.hanging.Add(1)
-			<-h.hang
-			h.hanging.Add(-1)
-		}
-		if h.down.Load() {
-			err := errors.New("connection refused (injected)")
-			cmd.SetErr(err)
+		if err := h.fault([]redis.Cmder{cmd}); err != nil {
 			return err
 		}
 		return next(ctx, cmd)
 	}
+}
+
+// fault applies the injected faults to calls that run the script.
+func (h *faultHook) fault(cmds []redis.Cmder) error {
+	script := false
+	for _, cmd := range cmds {
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			script = true
+		}
+	}
+	if !script {
+		return nil
+	}
+	h.calls.Add(1)
+	if h.hang != nil {
+		// Ignore ctx, as a client without ContextTimeoutEnabled would.
+		h.hanging.Add(1)
+		<-h.hang
+		h.hanging.Add(-1)
+	}
+	if h.down.Load() {
+		err := errors.New("connection refused (injected)")
+		for _, cmd := range cmds {
+			cmd.SetErr(err)
+		}
+		return err
+	}
+	return nil
 }
 
 type fakeClock struct {
@@ -421,9 +446,11 @@ func TestSlowRedisFallsBackAfterTimeout(t *testing.T) {
 	rdb := testRedis(t)
 	hook := &faultHook{hang: make(chan struct{})}
 	rdb.AddHook(hook)
-	t.Cleanup(func() { close(hook.hang) }) // before rdb closes (cleanups run last-in first-out)
 	logs, logOpt := captureLog()
 	l := newLimiter(t, rdb, 5, time.Minute, logOpt, ratelimit.WithTimeout(50*time.Millisecond))
+	// Before the limiter and rdb close (cleanups run last-in first-out):
+	// Close waits for the hanging call.
+	t.Cleanup(func() { close(hook.hang) })
 
 	res := allow(t, l, "slow")
 	if !res.Allowed {
@@ -468,7 +495,8 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := ratelimit.New(tt.rdb, tt.limit, tt.window); err == nil {
+			if l, err := ratelimit.New(tt.rdb, tt.limit, tt.window); err == nil {
+				l.Close()
 				t.Error("New succeeded")
 			}
 		})
@@ -496,5 +524,24 @@ func TestResultHeaderValues(t *testing.T) {
 				t.Errorf("RetryAfterSeconds = %d, want %d", got, tt.wantRetry)
 			}
 		})
+	}
+}
+
+// A Redis that forgot the script (restart, SCRIPT FLUSH) gets it again, and
+// the requests that met NOSCRIPT count once each: none is lost or doubled.
+func TestForgottenScriptIsReloaded(t *testing.T) {
+	rdb := testRedis(t)
+	l := redisLimiter(t, rdb, 100, time.Minute)
+	allow(t, l, "flush")
+	if err := rdb.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { allow(t, l, "flush") })
+	}
+	wg.Wait()
+	if n := rdb.ZCard(context.Background(), ratelimit.KeyPrefix+"flush").Val(); n != 21 {
+		t.Errorf("the log holds %d requests, want 21", n)
 	}
 }

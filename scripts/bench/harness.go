@@ -432,15 +432,9 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	}
 	logf("worker: %d deliveries committed and enqueued; starting relaybook worker", n)
 
-	logFile, err := os.Create(filepath.Join(h.dir, "worker.log"))
-	if err != nil {
-		return workerResult{}, err
-	}
-	h.worker = h.command(context.Background(), "worker")
-	h.worker.Stderr = logFile
-	h.profileWorker = h.profile("worker", h.worker)
 	start := time.Now()
-	if err := h.worker.Start(); err != nil {
+	logFile, err := h.startWorker()
+	if err != nil {
 		return workerResult{}, err
 	}
 	waitProfile := h.profileWorker("drain", max(1, n/4000))
@@ -472,6 +466,19 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	rate := float64(n) / elapsed.Seconds()
 	logf("worker: %d attempts logged in %s: %.0f/s; peak RSS %.1f MB", n, elapsed.Round(time.Millisecond), rate, rss)
 	return workerResult{perSecond: rate, peakRSSMB: rss}, nil
+}
+
+// startWorker runs `relaybook worker` with the shipped defaults and returns
+// its log file.
+func (h *harness) startWorker() (*os.File, error) {
+	logFile, err := os.Create(filepath.Join(h.dir, "worker.log"))
+	if err != nil {
+		return nil, err
+	}
+	h.worker = h.command(context.Background(), "worker")
+	h.worker.Stderr = logFile
+	h.profileWorker = h.profile("worker", h.worker)
+	return logFile, h.worker.Start()
 }
 
 // peakRSSMB reads a process's high-water resident set size (VmHWM).

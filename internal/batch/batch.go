@@ -1,4 +1,8 @@
-package delivery
+// Package batch turns concurrent single calls into batched calls: a
+// PostgreSQL or Redis round trip costs about as much for one row as for a
+// hundred, and on a small machine the round trips (syscalls, wakeups), not
+// the rows, are what a busy process spends its CPU on.
+package batch
 
 import (
 	"context"
@@ -7,12 +11,12 @@ import (
 	"time"
 )
 
-// batcher turns concurrent single calls into batched calls of run: a
-// PostgreSQL round trip or commit costs about as much for one row as for a
-// hundred, so under load this is what lets one worker keep up with
-// thousands of deliveries a second. When idle, a lone call runs at once:
-// there is no timer to wait for, so batching adds no latency.
-type batcher[I, O any] struct {
+// Batcher groups the items of concurrent Do calls into calls of run. Under
+// load this is what lets one worker keep up with thousands of deliveries a
+// second and one API process with thousands of requests. When idle, a lone
+// call runs at once: there is no timer to wait for, so batching adds no
+// latency.
+type Batcher[I, O any] struct {
 	run     func(items []I) ([]O, []error)
 	queue   chan call[I, O]
 	maxSize int
@@ -35,17 +39,17 @@ type result[O any] struct {
 	err error
 }
 
-// errBatcherClosed is returned by do after close.
-var errBatcherClosed = errors.New("batcher is closed")
+// ErrClosed is returned by do after close.
+var ErrClosed = errors.New("batcher is closed")
 
-// newBatcher starts runners goroutines, each calling run with up to maxSize
+// New starts runners goroutines, each calling run with up to maxSize
 // items; several runners keep the next batch building while one runs. run
 // returns one value and one error per item.
 //
 // linger > 0 lets a batch wait that long for more items before it runs:
 // fewer, fuller statements for work whose latency nobody waits on.
-func newBatcher[I, O any](runners, maxSize int, linger time.Duration, run func(items []I) ([]O, []error)) *batcher[I, O] {
-	b := &batcher[I, O]{run: run, queue: make(chan call[I, O], maxSize*runners), maxSize: maxSize, linger: linger}
+func New[I, O any](runners, maxSize int, linger time.Duration, run func(items []I) ([]O, []error)) *Batcher[I, O] {
+	b := &Batcher[I, O]{run: run, queue: make(chan call[I, O], maxSize*runners), maxSize: maxSize, linger: linger}
 	for range runners {
 		b.wg.Add(1)
 		go b.loop()
@@ -53,16 +57,16 @@ func newBatcher[I, O any](runners, maxSize int, linger time.Duration, run func(i
 	return b
 }
 
-// do submits item and waits for its result. Once submitted, the item is
+// Do submits item and waits for its result. Once submitted, the item is
 // processed even if ctx ends, and do waits for it: for writes, a caller
 // must never think a committed record failed or a failed one committed.
-func (b *batcher[I, O]) do(ctx context.Context, item I) (O, error) {
+func (b *Batcher[I, O]) Do(ctx context.Context, item I) (O, error) {
 	c := call[I, O]{item: item, done: make(chan result[O], 1)}
 	var zero O
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return zero, errBatcherClosed
+		return zero, ErrClosed
 	}
 	select {
 	case b.queue <- c:
@@ -75,7 +79,7 @@ func (b *batcher[I, O]) do(ctx context.Context, item I) (O, error) {
 	return r.val, r.err
 }
 
-func (b *batcher[I, O]) loop() {
+func (b *Batcher[I, O]) loop() {
 	defer b.wg.Done()
 	calls := make([]call[I, O], 0, b.maxSize)
 	items := make([]I, 0, b.maxSize)
@@ -94,7 +98,7 @@ func (b *batcher[I, O]) loop() {
 
 // fill adds queued calls to a batch: those already waiting, then, with a
 // linger, those that arrive before it runs out.
-func (b *batcher[I, O]) fill(calls []call[I, O]) []call[I, O] {
+func (b *Batcher[I, O]) fill(calls []call[I, O]) []call[I, O] {
 	var deadline <-chan time.Time
 	if b.linger > 0 {
 		t := time.NewTimer(b.linger)
@@ -127,8 +131,8 @@ func (b *batcher[I, O]) fill(calls []call[I, O]) []call[I, O] {
 	return calls
 }
 
-// close processes what is queued and stops the runners.
-func (b *batcher[I, O]) close() {
+// Close processes what is queued and stops the runners.
+func (b *Batcher[I, O]) Close() {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()

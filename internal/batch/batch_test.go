@@ -1,4 +1,4 @@
-package delivery
+package batch
 
 import (
 	"context"
@@ -15,7 +15,7 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var sizes []int
-	b := newBatcher(1, 100, 0, func(items []int) ([]string, []error) {
+	b := New(1, 100, 0, func(items []int) ([]string, []error) {
 		<-release
 		mu.Lock()
 		sizes = append(sizes, len(items))
@@ -29,7 +29,7 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 		}
 		return out, errs
 	})
-	defer b.close()
+	defer b.Close()
 
 	const callers = 50
 	var wg sync.WaitGroup
@@ -39,7 +39,7 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], gotErr[i] = b.do(context.Background(), i)
+			got[i], gotErr[i] = b.Do(context.Background(), i)
 		}()
 	}
 	time.Sleep(50 * time.Millisecond) // the first run is blocked; the rest queue up
@@ -60,18 +60,18 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 
 func TestBatcherLingerFillsBatch(t *testing.T) {
 	runs := make(chan int, 10)
-	b := newBatcher(1, 10, 200*time.Millisecond, func(items []int) ([]int, []error) {
+	b := New(1, 10, 200*time.Millisecond, func(items []int) ([]int, []error) {
 		runs <- len(items)
 		return items, make([]error, len(items))
 	})
-	defer b.close()
+	defer b.Close()
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
-			b.do(context.Background(), i)
+			b.Do(context.Background(), i)
 		}()
 	}
 	wg.Wait()
@@ -81,10 +81,10 @@ func TestBatcherLingerFillsBatch(t *testing.T) {
 }
 
 func TestBatcherClosed(t *testing.T) {
-	b := newBatcher(1, 10, 0, func(items []int) ([]int, []error) { return items, make([]error, len(items)) })
-	b.close()
-	b.close() // twice is fine
-	if _, err := b.do(context.Background(), 1); !errors.Is(err, errBatcherClosed) {
+	b := New(1, 10, 0, func(items []int) ([]int, []error) { return items, make([]error, len(items)) })
+	b.Close()
+	b.Close() // twice is fine
+	if _, err := b.Do(context.Background(), 1); !errors.Is(err, ErrClosed) {
 		t.Errorf("do after close: %v", err)
 	}
 }
