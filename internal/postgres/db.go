@@ -4,6 +4,7 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -45,10 +46,12 @@ type DB struct {
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
 
-	// keys looks up the API keys of concurrent requests in one query,
-	// pages reads their contact pages in one query.
-	keys  *batch.Batcher[string, *apiKeyRow]
-	pages *batch.Batcher[pageQuery, *relaybook.ContactPage]
+	// Concurrent requests share round trips: keys looks up their API keys
+	// in one query, pages reads their contact pages in one query, creates
+	// writes their new contacts in one statement.
+	keys    *batch.Batcher[string, *apiKeyRow]
+	pages   *batch.Batcher[pageQuery, *relaybook.ContactPage]
+	creates *batch.Batcher[newContact, bool]
 }
 
 // prepared returns a prepared statement for a hot query, preparing it once.
@@ -71,10 +74,12 @@ func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 
 // Open connects to PostgreSQL and checks that it answers.
 func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
-	db, err := sqlx.Open("postgres", withDriverSettings(dsn))
+	connector, err := pq.NewConnector(withDriverSettings(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	connector.Dialer(readAheadDialer{})
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	if maxConns > 0 {
 		db.SetMaxOpenConns(maxConns)
 		db.SetMaxIdleConns(maxConns)
@@ -88,9 +93,43 @@ func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
 	}
 	d := &DB{db: db}
 	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
-	d.pages = batch.New(1, maxPageBatch, 0, d.readPages)
+	d.pages = batch.New(pageReaders, maxPageBatch, 0, d.readPages)
+	d.creates = batch.New(1, maxCreateBatch, 0, d.createContacts)
 	return d, nil
 }
+
+// readAheadDialer gives each connection a 64 KB read buffer under the
+// driver's own 4 KB one. lib/pq reads rows through its buffer, one read
+// syscall per 4 KB; a batch of list pages is hundreds of KB, and on a small
+// machine those syscalls were the largest single cost of serving lists.
+type readAheadDialer struct{ d net.Dialer }
+
+const readAheadSize = 64 << 10
+
+func (r readAheadDialer) Dial(network, address string) (net.Conn, error) {
+	return r.DialContext(context.Background(), network, address)
+}
+
+func (r readAheadDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return r.DialContext(ctx, network, address)
+}
+
+func (r readAheadDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := r.d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &readAheadConn{Conn: c, r: bufio.NewReaderSize(c, readAheadSize)}, nil
+}
+
+type readAheadConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *readAheadConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // Warm opens n connections at once and returns them to the pool, so a
 // process that has just started does not meet its first burst of requests
@@ -196,6 +235,7 @@ func (db *DB) getPrepared(ctx context.Context, dest any, query string, args ...a
 func (db *DB) Close() error {
 	db.keys.Close()
 	db.pages.Close()
+	db.creates.Close()
 	db.stmts.Range(func(_, st any) bool {
 		st.(*sqlx.Stmt).Close()
 		return true

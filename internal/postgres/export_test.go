@@ -4,10 +4,26 @@ import (
 	"context"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 // MigrateTo applies migrations up to version, for tests of a later
 // migration's backfill.
 func (db *DB) MigrateTo(ctx context.Context, version int64) (*MigrationResult, error) {
 	return db.migrate(ctx, func(p *goose.Provider) ([]*goose.MigrationResult, error) { return p.UpTo(ctx, version) })
+}
+
+// CreateBatch runs one batch of contact creates, with their contact.created
+// events, as concurrent CreateContact calls would.
+func (db *DB) CreateBatch(teamID string, contacts ...*relaybook.Contact) ([]bool, []error) {
+	items := make([]newContact, len(contacts))
+	for i, c := range contacts {
+		e, err := relaybook.NewEvent(newID(), relaybook.EventContactCreated, teamID, c.BookID, c.CreatedAt, c)
+		if err != nil {
+			panic(err)
+		}
+		items[i] = newContact{contact: c, teamID: teamID, event: e}
+	}
+	return db.createContacts(items)
 }

@@ -481,6 +481,25 @@ func (h *harness) startWorker() (*os.File, error) {
 	return logFile, h.worker.Start()
 }
 
+// startIdleWorker starts the worker when its throughput step is skipped and
+// waits until it is ready, so the steps after it meet a running worker as
+// they do in a full run.
+func (h *harness) startIdleWorker(ctx context.Context) error {
+	logFile, err := h.startWorker()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(logFile.Name()); strings.Contains(string(b), "worker started") {
+			time.Sleep(time.Second) // a running worker has settled
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("relaybook worker did not start (log: %s)", logFile.Name())
+}
+
 // peakRSSMB reads a process's high-water resident set size (VmHWM).
 func peakRSSMB(pid int) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -668,7 +687,10 @@ func (h *harness) apiThroughput(ctx context.Context) (apiResult, error) {
 	if err != nil {
 		return apiResult{}, err
 	}
-	const conc = 32
+	conc := 32
+	if v, err := strconv.Atoi(os.Getenv("BENCH_API_CONC")); err == nil && v > 0 {
+		conc = v
+	}
 	dur := h.s.d(5*time.Second, 500*time.Millisecond)
 	wait := h.profileServe("create", max(1, int(dur.Seconds())))
 	create, err := closedLoop(conc, dur, func() error { _, _, err := h.createContact(ctx, f); return err })

@@ -156,7 +156,7 @@ func run() error {
 		}
 		add(result{key: "worker_deliveries_per_s", label: "worker deliveries, attempt logged", value: worker.perSecond, unit: "/s", ceiling: asynqCeiling, target: "≥ 0.8 × B"},
 			result{key: "worker_peak_rss_mb", label: "worker peak RSS", value: worker.peakRSSMB, unit: "MB", target: "≤ 150"})
-	} else if _, err := h.startWorker(); err != nil {
+	} else if err := h.startIdleWorker(ctx); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 
