@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,12 +76,17 @@ func (h *harness) profile(name string, cmd *exec.Cmd) func(step string, seconds 
 	ln.Close()
 	cmd.Env = append(cmd.Env, "RELAYBOOK_DEBUG_PPROF_ADDR="+addr)
 	return func(step string, seconds int) func() {
-		file := "bench-" + name + "-" + step + ".cpu.prof"
+		file, endpoint := "bench-"+name+"-"+step+".cpu.prof", "profile"
+		if os.Getenv("BENCH_PROFILE") == "trace" {
+			// An execution trace instead: where goroutines wait
+			// (go tool trace -pprof=net|sync|sched FILE).
+			file, endpoint = "bench-"+name+"-"+step+".trace", "trace"
+		}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			time.Sleep(200 * time.Millisecond) // let the listener come up
-			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds))
+			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, endpoint, seconds))
 			if err != nil {
 				logf("profile %s: %v", name, err)
 				return
@@ -439,20 +445,34 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	}
 	waitProfile := h.profileWorker("drain", max(1, n/4000))
 	deadline := time.Now().Add(4 * time.Minute)
+	// The worker commits each attempt row in the statement that moves its
+	// delivery out of pending, so "no delivery pending" is "every attempt
+	// committed". Polling asks whether one pending delivery is left, which
+	// stops at the first it finds; counting the attempt rows every 20 ms
+	// cost PostgreSQL up to a third of a core by the end of the drain (no
+	// autovacuum here, so no index-only scans), CPU the worker being
+	// measured then lacked.
 	for {
-		var done int
-		if err := h.db.SQL().GetContext(ctx, &done, `SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1`, f.hookID); err != nil {
+		var pending bool
+		if err := h.db.SQL().GetContext(ctx, &pending, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND webhook_id = $1)`, f.hookID); err != nil {
 			return workerResult{}, err
 		}
-		if done >= n {
+		if !pending {
 			break
 		}
 		if time.Now().After(deadline) {
-			return workerResult{}, fmt.Errorf("only %d of %d attempts logged (worker log: %s)", done, n, logFile.Name())
+			return workerResult{}, fmt.Errorf("deliveries still pending after 4 minutes (worker log: %s)", logFile.Name())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	var logged int
+	if err := h.db.SQL().GetContext(ctx, &logged, `SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1`, f.hookID); err != nil {
+		return workerResult{}, err
+	}
+	if logged != n {
+		return workerResult{}, fmt.Errorf("%d attempts logged for %d deliveries (worker log: %s)", logged, n, logFile.Name())
+	}
 	defer waitProfile()
 	var failed int
 	h.db.SQL().GetContext(ctx, &failed, `SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1 AND NOT success`, f.hookID)
@@ -659,6 +679,14 @@ func (h *harness) endToEnd(ctx context.Context) (latencies, error) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	// Per-second p99s show whether the tail is spread out or one bad second.
+	var perSecond []string
+	for sec := 0; sec*rate < len(lat); sec++ {
+		chunk := slices.Clone(lat[sec*rate : min(len(lat), (sec+1)*rate)])
+		sort.Float64s(chunk)
+		perSecond = append(perSecond, fmt.Sprintf("%.0f", percentile(chunk, 99)))
+	}
+	logf("e2e: p99 of each second, ms: %s", strings.Join(perSecond, " "))
 	api := make([]float64, len(results))
 	for i, r := range results {
 		api[i] = float64(r.at.Sub(r.sentAt).Microseconds()) / 1000
