@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -73,6 +75,13 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	}
 }
 
+// listBuffers recycles list response buffers (tens of KB each): allocating
+// and zeroing a fresh one per request showed in the list profile.
+var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledListBuffer keeps a rare huge page from pinning its buffer.
+const maxPooledListBuffer = 1 << 20
+
 // writeList writes {"data": [docs…], "pagination": p} from documents
 // that are already JSON, in one write: the envelope writeJSON would make,
 // without decoding and re-encoding every item.
@@ -86,7 +95,14 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, docs []json.R
 	for _, d := range docs {
 		size += len(d)
 	}
-	buf := make([]byte, 0, size)
+	bp := listBuffers.Get().(*[]byte)
+	buf := slices.Grow((*bp)[:0], size)
+	defer func() {
+		// Write has copied buf out by the time it returns.
+		if *bp = buf[:0]; cap(buf) <= maxPooledListBuffer {
+			listBuffers.Put(bp)
+		}
+	}()
 	buf = append(buf, `{"data":[`...)
 	for i, d := range docs {
 		if i > 0 {

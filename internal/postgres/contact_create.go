@@ -28,7 +28,7 @@ const createContactsSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::jsonb[], $9::jsonb[], $10::text[], $11::boolean[], $12::date[], $13::text[], $14::jsonb[], $15::jsonb[],
-			$16::timestamptz[], $17::text[], $18::uuid[], $19::bytea[])
+			$16::timestamptz[], $17::json[], $18::uuid[], $19::bytea[])
 			WITH ORDINALITY AS i (id, book_id, team_id, first_name, last_name, company, job_title, emails, phones,
 				notes, starred, birthday, website, addresses, socials, created_at, doc, event_id, payload, n)
 	),

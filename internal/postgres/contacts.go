@@ -224,7 +224,7 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := db.prepared(ctx, `
-		SELECT q.n, c.doc, c.micros, c.id::text
+		SELECT q.n, c.doc, c.micros, c.id
 		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[])
 			WITH ORDINALITY AS q (book_id, team_id, after, after_id, lim, n)
 		CROSS JOIN LATERAL (
@@ -244,25 +244,32 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 		return fail(err)
 	}
 	defer rows.Close()
+	// The driver hands json and uuid columns over as raw bytes (RawBytes:
+	// no copy), so each document is copied once, into its page's arena.
+	arenas := make([][]byte, len(qs))
 	last := make([]struct {
 		micros int64
-		id     string
+		id     []byte
 	}, len(qs))
+	var n int
+	var micros int64
+	var doc, id sql.RawBytes
 	for rows.Next() {
-		var n int
-		var doc []byte
-		var micros int64
-		var id string
 		if err := rows.Scan(&n, &doc, &micros, &id); err != nil {
 			return fail(err)
 		}
 		i := n - 1
 		if len(pages[i].Contacts) == qs[i].limit {
-			pages[i].NextCursor = encodeCursor(last[i].micros, last[i].id)
+			pages[i].NextCursor = encodeCursor(last[i].micros, string(last[i].id))
 			continue
 		}
-		pages[i].Contacts = append(pages[i].Contacts, doc)
-		last[i].micros, last[i].id = micros, id
+		if arenas[i] == nil {
+			arenas[i] = make([]byte, 0, qs[i].limit*(len(doc)+len(doc)/4))
+		}
+		start := len(arenas[i])
+		arenas[i] = append(arenas[i], doc...)
+		pages[i].Contacts = append(pages[i].Contacts, arenas[i][start:len(arenas[i]):len(arenas[i])])
+		last[i].micros, last[i].id = micros, append(last[i].id[:0], id...)
 	}
 	if err := rows.Err(); err != nil {
 		return fail(err)
