@@ -224,18 +224,19 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := db.prepared(ctx, `
-		SELECT q.n, c.doc, c.micros, c.id
+		SELECT q.n, c.doc,
+			-- Only the page's last row needs its cursor: no decoding for the rest.
+			CASE WHEN c.rn = q.lim - 1 THEN (extract(epoch FROM c.created_at) * 1000000)::bigint || '|' || c.id END
 		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[])
 			WITH ORDINALITY AS q (book_id, team_id, after, after_id, lim, n)
 		CROSS JOIN LATERAL (
-			SELECT c.doc, c.created_at, c.id,
-				(extract(epoch FROM c.created_at) * 1000000)::bigint AS micros
+			SELECT c.doc, c.created_at, c.id, row_number() OVER (ORDER BY c.created_at, c.id) AS rn
 			FROM contacts c JOIN books b ON b.id = c.book_id
 			WHERE c.book_id = q.book_id AND b.team_id = q.team_id
 				AND (c.created_at, c.id) > ('epoch'::timestamptz + q.after * interval '1 microsecond', q.after_id)
 			ORDER BY c.created_at, c.id LIMIT q.lim
 		) c
-		ORDER BY q.n, c.created_at, c.id`)
+		ORDER BY q.n, c.rn`)
 	if err != nil {
 		return fail(err)
 	}
@@ -247,20 +248,18 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 	// The driver hands json and uuid columns over as raw bytes (RawBytes:
 	// no copy), so each document is copied once, into its page's arena.
 	arenas := make([][]byte, len(qs))
-	last := make([]struct {
-		micros int64
-		id     []byte
-	}, len(qs))
 	var n int
-	var micros int64
-	var doc, id sql.RawBytes
+	var doc sql.RawBytes
+	var cursor sql.NullString
+	cursors := make([]string, len(qs))
 	for rows.Next() {
-		if err := rows.Scan(&n, &doc, &micros, &id); err != nil {
+		if err := rows.Scan(&n, &doc, &cursor); err != nil {
 			return fail(err)
 		}
 		i := n - 1
 		if len(pages[i].Contacts) == qs[i].limit {
-			pages[i].NextCursor = encodeCursor(last[i].micros, string(last[i].id))
+			// The row after a full page: there is a next page.
+			pages[i].NextCursor = base64.RawURLEncoding.EncodeToString([]byte(cursors[i]))
 			continue
 		}
 		if arenas[i] == nil {
@@ -269,7 +268,9 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 		start := len(arenas[i])
 		arenas[i] = append(arenas[i], doc...)
 		pages[i].Contacts = append(pages[i].Contacts, arenas[i][start:len(arenas[i]):len(arenas[i])])
-		last[i].micros, last[i].id = micros, append(last[i].id[:0], id...)
+		if cursor.Valid {
+			cursors[i] = cursor.String
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fail(err)
@@ -283,11 +284,8 @@ var (
 	maxCursorMicros = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro()
 )
 
-// Cursors are opaque to clients: base64 of "<unix microseconds>|<id>".
-func encodeCursor(micros int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", micros, id))
-}
-
+// Cursors are opaque to clients: base64 of "<unix microseconds>|<id>",
+// built by the page query.
 // decodeCursor returns the cursor's time in unix microseconds and its id;
 // the empty cursor is before every contact.
 func decodeCursor(cursor string) (int64, string, error) {
