@@ -97,18 +97,14 @@ func (db *DB) insertContacts(ctx context.Context, items []newContact, created []
 	)
 	for i, it := range items {
 		c := it.contact
-		lists, err := contactLists(c)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := c.Document()
+		enc, err := encodeContact(c)
 		if err != nil {
 			return nil, err
 		}
 		ids[i], books[i], teams[i], eventIDs[i] = c.ID, c.BookID, it.teamID, it.event.ID
 		firsts[i], lasts[i], companies[i], jobTitles[i], notes[i], websites[i] = c.FirstName, c.LastName, c.Company, c.JobTitle, c.Notes, c.Website
-		emails[i], phones[i], addresses[i], socials[i] = lists[0], lists[1], lists[2], lists[3]
-		createdAts[i], docs[i] = c.CreatedAt.UTC().Format(time.RFC3339Nano), string(doc)
+		emails[i], phones[i], addresses[i], socials[i] = enc.lists[0], enc.lists[1], enc.lists[2], enc.lists[3]
+		createdAts[i], docs[i] = c.CreatedAt.UTC().Format(time.RFC3339Nano), enc.doc
 		starred[i], birthdays[i], payloads[i] = c.Starred, c.Birthday, it.event.Payload
 	}
 	st, err := db.prepared(ctx, createContactsSQL)

@@ -106,29 +106,33 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 // contactArgs are the insert/update parameters $1..$17 in column order, the
 // last being the contact's document.
 func contactArgs(c *relaybook.Contact) ([]any, error) {
-	lists, err := contactLists(c)
+	e, err := encodeContact(c)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := c.Document()
-	if err != nil {
-		return nil, err
-	}
-	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, lists[0], lists[1],
-		c.Notes, c.Starred, c.Birthday, c.Website, lists[2], lists[3], c.CreatedAt, c.UpdatedAt, string(doc)}, nil
+	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, e.lists[0], e.lists[1],
+		c.Notes, c.Starred, c.Birthday, c.Website, e.lists[2], e.lists[3], c.CreatedAt, c.UpdatedAt, e.doc}, nil
 }
 
-// contactLists encodes the jsonb columns: emails, phones, addresses, socials.
-func contactLists(c *relaybook.Contact) ([4]string, error) {
-	var lists [4]string
+// encodedContact is what a contact's write stores as JSON: the jsonb
+// columns (emails, phones, addresses, socials) and the document.
+type encodedContact struct {
+	lists [4]string
+	doc   string
+}
+
+func encodeContact(c *relaybook.Contact) (encodedContact, error) {
+	var e encodedContact
 	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
 		b, err := jsonb(v)
 		if err != nil {
-			return lists, err
+			return e, err
 		}
-		lists[i] = b
+		e.lists[i] = b
 	}
-	return lists, nil
+	doc, err := c.Document()
+	e.doc = string(doc)
+	return e, err
 }
 
 // FindContact returns a contact of the scope's book.
