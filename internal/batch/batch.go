@@ -39,7 +39,7 @@ type result[O any] struct {
 	err error
 }
 
-// ErrClosed is returned by do after close.
+// ErrClosed is returned by Do after Close.
 var ErrClosed = errors.New("batcher is closed")
 
 // New starts runners goroutines, each calling run with up to maxSize
@@ -58,7 +58,7 @@ func New[I, O any](runners, maxSize int, linger time.Duration, run func(items []
 }
 
 // Do submits item and waits for its result. Once submitted, the item is
-// processed even if ctx ends, and do waits for it: for writes, a caller
+// processed even if ctx ends, and Do waits for it: for writes, a caller
 // must never think a committed record failed or a failed one committed.
 func (b *Batcher[I, O]) Do(ctx context.Context, item I) (O, error) {
 	c := call[I, O]{item: item, done: make(chan result[O], 1)}
