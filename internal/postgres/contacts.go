@@ -209,8 +209,8 @@ const (
 
 // readPages reads the pages of concurrent list requests in one query, each
 // page with one row more than asked to tell whether another follows. The
-// rows are the stored documents, so nothing is decoded here; the cursor
-// columns come as integers and text, which cost nothing to parse.
+// rows are the stored documents, so nothing is decoded here, and only the
+// last row of a page carries its cursor.
 func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 	pages, errs := make([]*relaybook.ContactPage, len(qs)), make([]error, len(qs))
 	books, teams, afterIDs := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
@@ -249,8 +249,8 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 		return fail(err)
 	}
 	defer rows.Close()
-	// The driver hands json and uuid columns over as raw bytes (RawBytes:
-	// no copy), so each document is copied once, into its page's arena.
+	// The driver hands a json column over as raw bytes (RawBytes: no copy),
+	// so each document is copied once, into its page's arena.
 	arenas := make([][]byte, len(qs))
 	var n int
 	var doc sql.RawBytes
