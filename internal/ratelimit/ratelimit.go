@@ -5,9 +5,9 @@
 // The shared state is a sorted-set log of request times per key in Redis,
 // read and updated by one Lua script, so a request costs at most one round
 // trip (EVALSHA; concurrent requests share one pipelined round trip) and
-// concurrent processes cannot race between the count and the add. A log, unlike a token bucket or fixed window, never
-// lets more than limit requests into any window, at a boundary or after a
-// quiet period. Times come from Redis's clock (TIME inside the script), so
+// concurrent processes cannot race between the count and the add. A log,
+// unlike a token bucket or fixed window, never lets more than limit
+// requests into any window, at a boundary or after a quiet period. Times come from Redis's clock (TIME inside the script), so
 // servers with skewed clocks still share one timeline.
 //
 // Only allowed requests are recorded. A client that keeps calling while
