@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -339,5 +341,41 @@ func TestStopFinishesInFlight(t *testing.T) {
 	log := e.attempts(hook.Webhook.ID)
 	if len(log) != 1 || !log[0].Success {
 		t.Fatalf("after Stop the log holds %+v, want the one successful attempt", log)
+	}
+}
+
+// TestWorkerRunsTwoDequeuers: one worker process registers two Asynq
+// servers on its queue that share its concurrency, and both are stopped
+// by Stop.
+func TestWorkerRunsTwoDequeuers(t *testing.T) {
+	e := newEnv(t)
+	w := e.startWorker(workerOpts{})
+	insp := asynq.NewInspector(e.redis)
+	defer insp.Close()
+	ours := func() (n, slots int) {
+		servers, err := insp.Servers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range servers {
+			if _, ok := s.Queues[e.queue]; ok {
+				n++
+				slots += s.Concurrency
+			}
+		}
+		return n, slots
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	n, slots := ours()
+	for n < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		n, slots = ours()
+	}
+	if n != 2 || slots != 10 {
+		t.Fatalf("worker registered %d servers with %d slots, want 2 sharing its 10", n, slots)
+	}
+	w.Stop()
+	if n, _ := ours(); n != 0 {
+		t.Fatalf("after Stop %d servers are still registered", n)
 	}
 }

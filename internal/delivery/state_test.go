@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -42,6 +43,24 @@ func TestNextState(t *testing.T) {
 		state, next := NextState(c.outcome, c.attempt, delays, at)
 		if state != c.state || !next.Equal(c.next) {
 			t.Errorf("NextState(%v, attempt %d) = %s %s, want %s %s", c.outcome, c.attempt, state, next, c.state, c.next)
+		}
+	}
+}
+
+func TestSplitSlots(t *testing.T) {
+	cases := []struct {
+		concurrency, n int
+		want           []int
+	}{
+		{100, 2, []int{50, 50}},
+		{101, 2, []int{51, 50}},
+		{7, 3, []int{3, 2, 2}},
+		{1, 2, []int{1}}, // never a server with no slots
+		{0, 2, []int{0}}, // one server with Asynq's default
+	}
+	for _, c := range cases {
+		if got := splitSlots(c.concurrency, c.n); !slices.Equal(got, c.want) {
+			t.Errorf("splitSlots(%d, %d) = %v, want %v", c.concurrency, c.n, got, c.want)
 		}
 	}
 }

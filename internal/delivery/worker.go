@@ -36,7 +36,7 @@ type WorkerConfig struct {
 type Worker struct {
 	cfg       WorkerConfig
 	client    *asynq.Client
-	srv       *asynq.Server
+	servers   []*asynq.Server
 	recorder  *Recorder
 	loader    *Loader
 	stopSweep context.CancelFunc
@@ -49,6 +49,28 @@ type Worker struct {
 // runners measured slower (smaller batches, more statements for PostgreSQL
 // to plan and run). A batch never needs to exceed the worker's concurrency.
 const batchRunners = 1
+
+// dequeuers is how many Asynq servers share the worker's concurrency.
+// An Asynq server takes tasks off Redis in a single loop, one round trip per
+// task. On a busy 2-core machine that loop, not the handler slots, held a
+// worker near 2,500 deliveries/s while most of its 100 slots sat idle: each
+// round trip waited for Redis, for a CPU and for its write. Two loops
+// measured 30-40 % faster; a third added nothing, the machine being then
+// CPU-bound (BENCHMARKS.md).
+const dequeuers = 2
+
+// splitSlots divides concurrency among at most n servers, none empty.
+func splitSlots(concurrency, n int) []int {
+	n = max(min(n, concurrency), 1)
+	slots := make([]int, n)
+	for i := range slots {
+		slots[i] = concurrency / n
+		if i < concurrency%n {
+			slots[i]++
+		}
+	}
+	return slots
+}
 
 // StartWorker starts taking tasks. It does not wait for Redis: a worker
 // started before Redis keeps polling until Redis answers.
@@ -85,18 +107,22 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(queue.TypeDeliver, handler)
-	w.srv = asynq.NewServer(cfg.Redis, queue.ServerConfig(queue.ServerOptions{
-		Queue:           cfg.Queue,
-		Concurrency:     cfg.Concurrency,
-		PollInterval:    cfg.PollInterval,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          cfg.Log,
-	}))
-	if err := w.srv.Start(mux); err != nil {
-		w.recorder.Close()
-		w.loader.Close()
-		w.client.Close()
-		return nil, err
+	for _, slots := range splitSlots(cfg.Concurrency, dequeuers) {
+		srv := asynq.NewServer(cfg.Redis, queue.ServerConfig(queue.ServerOptions{
+			Queue:           cfg.Queue,
+			Concurrency:     slots,
+			PollInterval:    cfg.PollInterval,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+			Logger:          cfg.Log,
+		}))
+		if err := srv.Start(mux); err != nil {
+			w.shutdownServers()
+			w.recorder.Close()
+			w.loader.Close()
+			w.client.Close()
+			return nil, err
+		}
+		w.servers = append(w.servers, srv)
 	}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	w.stopSweep = stop
@@ -107,12 +133,26 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	return w, nil
 }
 
+// shutdownServers shuts the Asynq servers down together, so in-flight
+// tasks on all of them share one ShutdownTimeout.
+func (w *Worker) shutdownServers() {
+	var wg sync.WaitGroup
+	for _, srv := range w.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srv.Shutdown()
+		}()
+	}
+	wg.Wait()
+}
+
 // Stop stops taking tasks, lets in-flight deliveries finish (up to
 // ShutdownTimeout; Asynq hands back any that do not), writes the last
 // attempt records and stops the sweeper. Calling it again does nothing.
 func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
-		w.srv.Shutdown()
+		w.shutdownServers()
 		w.stopSweep()
 		<-w.sweepDone
 		w.recorder.Close()
