@@ -59,6 +59,13 @@ const batchRunners = 1
 // CPU-bound (BENCHMARKS.md).
 const dequeuers = 2
 
+// helperPollInterval is how often the servers after the first poll an empty
+// queue. The first server's poll_interval alone sets the latency floor; the
+// others only add throughput under load, when the queue is not empty and
+// they do not poll, so polling slowly keeps an idle worker as cheap as one
+// with a single server.
+const helperPollInterval = 50 * time.Millisecond
+
 // splitSlots divides concurrency among at most n servers, none empty.
 func splitSlots(concurrency, n int) []int {
 	n = max(min(n, concurrency), 1)
@@ -107,11 +114,15 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(queue.TypeDeliver, handler)
-	for _, slots := range splitSlots(cfg.Concurrency, dequeuers) {
+	for i, slots := range splitSlots(cfg.Concurrency, dequeuers) {
+		poll := cfg.PollInterval
+		if i > 0 {
+			poll = max(poll, helperPollInterval)
+		}
 		srv := asynq.NewServer(cfg.Redis, queue.ServerConfig(queue.ServerOptions{
 			Queue:           cfg.Queue,
 			Concurrency:     slots,
-			PollInterval:    cfg.PollInterval,
+			PollInterval:    poll,
 			ShutdownTimeout: cfg.ShutdownTimeout,
 			Logger:          cfg.Log,
 		}))
