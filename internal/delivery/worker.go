@@ -55,8 +55,8 @@ const batchRunners = 1
 // task. On a busy 2-core machine that loop, not the handler slots, held a
 // worker near 2,500 deliveries/s while most of its 100 slots sat idle: each
 // round trip waited for Redis, for a CPU and for its write. Two loops
-// measured 30-40 % faster; a third added nothing, the machine being then
-// CPU-bound (BENCHMARKS.md).
+// drained 9-35 % faster, depending on how loaded the machine was; a third
+// added nothing, the machine being then CPU-bound (BENCHMARKS.md).
 const dequeuers = 2
 
 // helperPollInterval is how often the servers after the first poll an empty
