@@ -114,6 +114,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(queue.TypeDeliver, handler)
+	asynqLog := queue.NewLogger(cfg.Log)
 	for i, slots := range splitSlots(cfg.Concurrency, dequeuers) {
 		poll := cfg.PollInterval
 		if i > 0 {
@@ -124,7 +125,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 			Concurrency:     slots,
 			PollInterval:    poll,
 			ShutdownTimeout: cfg.ShutdownTimeout,
-			Logger:          cfg.Log,
+			Logger:          asynqLog,
 		}))
 		if err := srv.Start(mux); err != nil {
 			w.shutdownServers()

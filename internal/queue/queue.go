@@ -124,11 +124,16 @@ type ServerOptions struct {
 	Concurrency     int
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// Logger receives Asynq's logs (NewLogger). The servers of one worker
+	// share one, so an error they all repeat is logged once per repeatEvery.
+	Logger asynq.Logger
 }
 
 // ServerConfig returns the Asynq configuration for a delivery worker.
 func ServerConfig(o ServerOptions) asynq.Config {
+	if o.Logger == nil {
+		o.Logger = NewLogger(nil)
+	}
 	return asynq.Config{
 		Concurrency: o.Concurrency,
 		Queues:      map[string]int{o.Queue: 1},
@@ -144,9 +149,14 @@ func ServerConfig(o ServerOptions) asynq.Config {
 			return min(time.Duration(n+1)*time.Second, 30*time.Second)
 		},
 		ShutdownTimeout: o.ShutdownTimeout,
-		Logger:          &slogAdapter{l: o.Logger, last: map[string]time.Time{}},
+		Logger:          o.Logger,
 		LogLevel:        asynq.WarnLevel,
 	}
+}
+
+// NewLogger returns an Asynq logger writing to l (slog's default when nil).
+func NewLogger(l *slog.Logger) asynq.Logger {
+	return &slogAdapter{l: l, last: map[string]time.Time{}}
 }
 
 // slogAdapter lets Asynq log through slog. While Redis is down Asynq's

@@ -1,7 +1,10 @@
 package queue
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +67,22 @@ func TestSlogAdapterQuietsRepeats(t *testing.T) {
 	a.last["Dequeue error"] = time.Now().Add(-repeatEvery)
 	if a.quiet("Dequeue error: again") {
 		t.Error("after repeatEvery the kind must be logged again")
+	}
+}
+
+// TestServersShareOneLogger: the servers of one worker given one NewLogger
+// log an error they both repeat once, not once each.
+func TestServersShareOneLogger(t *testing.T) {
+	var buf bytes.Buffer
+	shared := NewLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	a := ServerConfig(ServerOptions{Queue: "q", Logger: shared})
+	b := ServerConfig(ServerOptions{Queue: "q", Logger: shared})
+	a.Logger.Error("Dequeue error: dial tcp: refused")
+	b.Logger.Error("Dequeue error: dial tcp: refused")
+	if n := strings.Count(buf.String(), "Dequeue error"); n != 1 {
+		t.Fatalf("two servers sharing a logger wrote %d lines, want 1:\n%s", n, buf.String())
+	}
+	if ServerConfig(ServerOptions{Queue: "q"}).Logger == nil {
+		t.Fatal("a config without a logger must still get one")
 	}
 }
