@@ -41,7 +41,7 @@ func TestAPIKeyAuthFailures(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	tm := e.newTeam(t)
 	c := newContact(t, e, tm, "Jane")
-	label, err := e.svc.Books.CreateLabel(context.Background(), tm.ID, tm.Book.ID, "VIP", "red")
+	label, err := e.svc.Books.CreateLabel(context.Background(), tm.ID, tm.Book.ID, relaybook.LabelInput{Name: "VIP", Color: "red"})
 	must(t, err)
 
 	revoked, err := e.svc.APIKeys.CreateAPIKey(context.Background(), tm.ID, "old")
@@ -89,7 +89,7 @@ func TestForeignBooksAndContacts(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	mine, other := e.newTeam(t), e.newTeam(t)
 	c := newContact(t, e, mine, "Jane")
-	label, err := e.svc.Books.CreateLabel(context.Background(), mine.ID, mine.Book.ID, "VIP", "")
+	label, err := e.svc.Books.CreateLabel(context.Background(), mine.ID, mine.Book.ID, relaybook.LabelInput{Name: "VIP", Color: ""})
 	must(t, err)
 	theirs := newContact(t, e, other, "Bob")
 

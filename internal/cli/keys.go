@@ -48,9 +48,9 @@ With -o json it prints one document:
 }
 
 func keysCreateRun(ctx context.Context, opts *keysCreateOptions) error {
-	err := printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.NewAPIKey, error) {
+	err := printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.CreatedAPIKey, error) {
 		return s.CreateAPIKey(ctx, opts.TeamID, opts.Name)
-	}, func(k *relaybook.NewAPIKey) [][2]string {
+	}, func(k *relaybook.CreatedAPIKey) [][2]string {
 		return append(apiKeyLines(k.APIKey), [2]string{"key", k.Key})
 	})
 	if err != nil {

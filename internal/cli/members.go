@@ -53,7 +53,7 @@ With -o json it prints the member:
 
 func membersAddRun(ctx context.Context, opts *membersAddOptions) error {
 	return printOne(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) (*relaybook.Member, error) {
-		return s.AddMember(ctx, relaybook.NewMember{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
+		return s.AddMember(ctx, relaybook.MemberInput{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
 	}, memberLines)
 }
 

@@ -64,9 +64,9 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 }
 
 func webhooksCreateRun(ctx context.Context, opts *webhooksCreateOptions) error {
-	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.NewWebhook, error) {
+	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.CreatedWebhook, error) {
 		return s.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events), CreatedBy: opts.CreatedBy})
-	}, func(w *relaybook.NewWebhook) [][2]string {
+	}, func(w *relaybook.CreatedWebhook) [][2]string {
 		return append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func newCmdWebhooksShow(f *Factory) *cobra.Command {
 
 func webhooksShowRun(ctx context.Context, opts *idOptions) error {
 	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.FindWebhook(ctx, opts.ID)
+		return s.FindWebhook(ctx, relaybook.AnyTeam, opts.ID)
 	}, webhookLines)
 }
 
@@ -155,7 +155,7 @@ func webhooksUpdateRun(ctx context.Context, opts *webhooksUpdateOptions) error {
 		patch.Active = &opts.Active
 	}
 	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.UpdateWebhook(ctx, opts.ID, patch)
+		return s.UpdateWebhook(ctx, relaybook.AnyTeam, opts.ID, patch)
 	}, webhookLines)
 }
 
@@ -168,7 +168,7 @@ With -o json it prints the deleted webhook object.`,
 
 func webhooksDeleteRun(ctx context.Context, opts *idOptions) error {
 	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.DeleteWebhook(ctx, opts.ID)
+		return s.DeleteWebhook(ctx, relaybook.AnyTeam, opts.ID)
 	}, webhookLines)
 }
 

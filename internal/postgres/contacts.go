@@ -164,8 +164,8 @@ func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, l
 	if limit == 0 {
 		limit = relaybook.DefaultContactLimit
 	}
-	if limit < 1 || limit > relaybook.MaxContactLimit {
-		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxContactLimit, limit)
+	if err := relaybook.CheckLimit(limit, relaybook.MaxContactLimit); err != nil {
+		return nil, err
 	}
 	after, afterID, err := decodeCursor(cursor)
 	if err != nil {
@@ -372,8 +372,8 @@ func (s *ContactService) DeleteContact(ctx context.Context, sc relaybook.Scope, 
 // ref names one that does not exist yet. A change emits contact.updated;
 // adding a label the contact already has changes nothing and emits nothing.
 func (s *ContactService) AddLabel(ctx context.Context, sc relaybook.Scope, contactID string, ref relaybook.LabelRef) (*relaybook.Contact, error) {
-	if ref.LabelID == "" && strings.TrimSpace(ref.Name) == "" {
-		return nil, relaybook.Invalid("label_id", "give label_id, or name to use (or create) a label by name")
+	if err := ref.Validate(); err != nil {
+		return nil, err
 	}
 	return s.changeLabels(ctx, sc, contactID, func(tx *Tx) (bool, error) {
 		labelID, err := resolveLabel(ctx, tx, sc.BookID, ref)
@@ -444,18 +444,15 @@ func (s *ContactService) changeLabels(ctx context.Context, sc relaybook.Scope, c
 func resolveLabel(ctx context.Context, tx *Tx, bookID string, ref relaybook.LabelRef) (string, error) {
 	var id string
 	if ref.LabelID != "" {
-		if !validID(ref.LabelID) {
-			return "", relaybook.NotFound("label", ref.LabelID)
-		}
 		err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE id = $1 AND book_id = $2`, ref.LabelID, bookID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", relaybook.NotFound("label", ref.LabelID)
 		}
 		return id, err
 	}
-	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, strings.TrimSpace(ref.Name))
+	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, ref.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		l, err := createLabel(ctx, tx, bookID, ref.Name, ref.Color)
+		l, err := createLabel(ctx, tx, bookID, relaybook.LabelInput{Name: ref.Name, Color: ref.Color})
 		if err != nil {
 			return "", err
 		}
