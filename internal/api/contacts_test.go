@@ -274,7 +274,7 @@ func TestContactValidation(t *testing.T) {
 	t.Run("create/nothing to call it by", func(t *testing.T) {
 		do(t, "POST", e.url+"/api/v1/contacts", h, `{"notes":"who?"}`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
 		do(t, "POST", e.url+"/api/v1/contacts", h, `{}`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
-		do(t, "POST", e.url+"/api/v1/contacts", h, `null`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
+		do(t, "POST", e.url+"/api/v1/contacts", h, `null`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "body")
 	})
 
 	malformed := map[string]string{

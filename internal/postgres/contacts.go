@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -77,7 +78,7 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	if err := in.Apply(c); err != nil {
 		return nil, err
 	}
-	if err := c.ValidateNew(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if !validID(sc.BookID) {
@@ -320,8 +321,9 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		if err != nil {
 			return err
 		}
-		if err := in.Apply(c); err != nil {
-			return err
+		changed, err := applyPatch(c, in)
+		if err != nil || !changed {
+			return err // nothing changed: no write, no event
 		}
 		c.UpdatedAt = relaybook.Now()
 		args, err := contactArgs(c)
@@ -344,6 +346,27 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		return nil, err
 	}
 	return c, nil
+}
+
+// applyPatch applies in to c and reports whether the contact changed. The
+// result must pass the rules of creation: a patch cannot leave a contact
+// that POST would refuse.
+func applyPatch(c *relaybook.Contact, in relaybook.ContactInput) (bool, error) {
+	before, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	if err := in.Apply(c); err != nil {
+		return false, err
+	}
+	if err := c.Validate(); err != nil {
+		return false, err
+	}
+	after, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(before, after), nil
 }
 
 // DeleteContact deletes a contact and emits contact.deleted with its id.

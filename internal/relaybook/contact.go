@@ -178,9 +178,9 @@ func (in ContactInput) Apply(c *Contact) error {
 	return nil
 }
 
-// ValidateNew checks what a new contact needs beyond field formats: something
-// to call it by.
-func (c *Contact) ValidateNew() error {
+// Validate checks what a contact needs beyond field formats, on create and
+// after a patch: something to call it by.
+func (c *Contact) Validate() error {
 	if c.FirstName == "" && c.LastName == "" && c.Company == "" && len(c.Emails) == 0 {
 		return Invalid("first_name", "a contact needs at least one of first_name, last_name, company or emails")
 	}
