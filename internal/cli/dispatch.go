@@ -15,7 +15,7 @@ import (
 // to hand new delivery jobs to the queue after commit. It never fails for a
 // Redis that is down: jobs then wait in PostgreSQL for the sweeper.
 func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
-	opt, err := redisOpt(cfg)
+	opt, err := asynqRedis(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -27,11 +27,23 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 	}, nil
 }
 
-// redisOpt reads redis.url for Asynq.
-func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
-	opt, err := asynq.ParseRedisURI(cfg.Redis.URL)
+// asynqRedis gives Asynq the connection settings of redis.url, as the
+// configuration parsed them for every Redis client of the process.
+func asynqRedis(cfg *config.Config) (asynq.RedisClientOpt, error) {
+	o, err := cfg.Redis.Options()
 	if err != nil {
-		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
+		return asynq.RedisClientOpt{}, err
 	}
-	return opt, nil
+	return asynq.RedisClientOpt{
+		Network:      o.Network,
+		Addr:         o.Addr,
+		Username:     o.Username,
+		Password:     o.Password,
+		DB:           o.DB,
+		DialTimeout:  o.DialTimeout,
+		ReadTimeout:  o.ReadTimeout,
+		WriteTimeout: o.WriteTimeout,
+		PoolSize:     o.PoolSize,
+		TLSConfig:    o.TLSConfig,
+	}, nil
 }

@@ -11,15 +11,23 @@ import (
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 )
 
 // rateLimitWindow is the rolling window of ratelimit.per_minute.
 const rateLimitWindow = time.Minute
 
-func newCmdServe(f *Factory) *cobra.Command {
-	var addr string
+// serveOptions hold the Factory itself: serve is wiring, and builds the
+// concrete database, Redis client and API server from it.
+type serveOptions struct {
+	Factory *Factory
+	// Addr is --addr; it reaches the server as server.addr through the
+	// configuration, so RELAYBOOK_SERVER_ADDR and the file work the same.
+	Addr string
+}
+
+func newCmdServe(f *Factory, runF func(*serveOptions) error) *cobra.Command {
+	opts := &serveOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the REST API server",
@@ -31,17 +39,18 @@ SIGTERM, then lets in-flight requests finish (server.shutdown_timeout).
 If Redis is down, the API keeps serving and rate-limits per process.`,
 		Args: requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return serveRun(cmd.Context(), f)
+			return run(cmd.Context(), opts, runF, serveRun)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
 	// Registered before Config() first runs, so --addr overrides the file
 	// and RELAYBOOK_SERVER_ADDR.
 	f.ConfigFlags["server.addr"] = cmd.Flags().Lookup("addr")
 	return cmd
 }
 
-func serveRun(ctx context.Context, f *Factory) error {
+func serveRun(ctx context.Context, opts *serveOptions) error {
+	f := opts.Factory
 	cfg, err := f.Config()
 	if err != nil {
 		return err
@@ -50,9 +59,9 @@ func serveRun(ctx context.Context, f *Factory) error {
 	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
 		return err
 	}
-	redisOpts, err := redis.ParseURL(cfg.Redis.URL)
+	redisOpts, err := cfg.Redis.Options()
 	if err != nil {
-		return &config.Error{Key: "redis.url", Msg: err.Error()}
+		return err
 	}
 	log := newLogger(f.IO.ErrOut)
 	startPprof(cfg.Debug.PprofAddr, log)
@@ -80,14 +89,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
-	srv := api.NewServer(api.Services{
-		Contacts:   postgres.NewContactService(db),
-		Books:      postgres.NewBookService(db),
-		APIKeys:    postgres.NewAPIKeyService(db),
-		Webhooks:   postgres.NewWebhookService(db),
-		Deliveries: postgres.NewDeliveryService(db),
-		Members:    postgres.NewMemberService(db),
-	}, api.Options{
+	srv := api.NewServer(apiServices(db), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,

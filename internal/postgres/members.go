@@ -34,8 +34,8 @@ func (s *MemberService) AddMember(ctx context.Context, in relaybook.NewMember) (
 	if role == "" {
 		role = relaybook.RoleMember
 	}
-	if role != relaybook.RoleAdmin && role != relaybook.RoleMember {
-		return nil, relaybook.Invalid("role", "must be admin or member, got %q", role)
+	if err := relaybook.CheckRole(role); err != nil {
+		return nil, err
 	}
 	if len([]rune(in.Name)) > 200 {
 		return nil, relaybook.Invalid("name", "must be at most 200 characters")

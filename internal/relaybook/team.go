@@ -15,6 +15,15 @@ const (
 	RoleMember = "member"
 )
 
+// CheckRole returns EINVALID naming the field unless role is RoleAdmin or
+// RoleMember.
+func CheckRole(role string) error {
+	if role != RoleAdmin && role != RoleMember {
+		return Invalid("role", "must be admin or member, got %q", role)
+	}
+	return nil
+}
+
 // Member is a user's membership of a team; it is also the data of the
 // member.joined and member.removed events.
 type Member struct {
@@ -59,4 +68,6 @@ type MemberService interface {
 	ListMembers(ctx context.Context, teamID string) ([]*Member, error)
 	// FindMember returns ENOTFOUND when the user is not in the team.
 	FindMember(ctx context.Context, teamID, userID string) (*Member, error)
+	// FindUser returns a user whatever teams it belongs to, or ENOTFOUND.
+	FindUser(ctx context.Context, id string) (*User, error)
 }
