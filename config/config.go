@@ -218,12 +218,6 @@ func Load(opts Options) (*Config, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	// The shape is checked above with a clear message; this catches what
-	// only the client would refuse (a database that is not a number, an
-	// unknown ?option), at load rather than when serve or worker starts.
-	if _, err := cfg.Redis.Options(); err != nil {
-		return nil, err
-	}
 	if cfg.Worker.ShutdownTimeout <= cfg.Delivery.Timeout {
 		return nil, &Error{Key: "worker.shutdown_timeout", Msg: fmt.Sprintf("must be longer than delivery.timeout (%s) so in-flight deliveries can finish", cfg.Delivery.Timeout)}
 	}

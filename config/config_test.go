@@ -152,8 +152,6 @@ func TestInvalid(t *testing.T) {
 		{"RELAYBOOK_DATABASE_URL", "mysql://x@localhost/db", "database.url"},
 		{"RELAYBOOK_DATABASE_URL", "not a url", "database.url"},
 		{"RELAYBOOK_REDIS_URL", "http://localhost:6379", "redis.url"},
-		{"RELAYBOOK_REDIS_URL", "redis://localhost:6379/zero", "redis.url"},
-		{"RELAYBOOK_REDIS_URL", "redis://localhost:6379/0?pool=9", "redis.url"},
 		{"RELAYBOOK_SERVER_ADDR", "8080", "server.addr"},
 		{"RELAYBOOK_WORKER_SHUTDOWN_TIMEOUT", "5s", "worker.shutdown_timeout"},
 	}
@@ -172,24 +170,6 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("error should be one line naming the key: %q", msg)
 			}
 		})
-	}
-}
-
-// redis.url is parsed once, by the client library, into the options that
-// every Redis client of the process uses.
-func TestRedisOptions(t *testing.T) {
-	t.Setenv("RELAYBOOK_REDIS_URL", "rediss://relay:s3cret@cache.internal:6380/3?dial_timeout=2s")
-	cfg, err := Load(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := cfg.Redis.Options()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.Addr != "cache.internal:6380" || opts.Username != "relay" || opts.Password != "s3cret" || opts.DB != 3 ||
-		opts.DialTimeout != 2*time.Second || opts.TLSConfig == nil {
-		t.Errorf("Options() = %+v, want the URL's address, ACL user, password, db 3, dial timeout and TLS", opts)
 	}
 }
 

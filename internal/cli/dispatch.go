@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/queue"
@@ -15,7 +16,7 @@ import (
 // to hand new delivery jobs to the queue after commit. It never fails for a
 // Redis that is down: jobs then wait in PostgreSQL for the sweeper.
 func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
-	opt, err := asynqRedis(cfg)
+	opt, err := redisOpt(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -27,12 +28,23 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 	}, nil
 }
 
-// asynqRedis gives Asynq the connection settings of redis.url, as the
-// configuration parsed them for every Redis client of the process.
-func asynqRedis(cfg *config.Config) (asynq.RedisClientOpt, error) {
-	o, err := cfg.Redis.Options()
+// redisOptions parses redis.url. It is the one parser of the URL: serve's
+// rate limiter takes the options as they are and Asynq takes the same
+// settings (redisOpt), so the queue and the limits always agree on the
+// server, the database and the credentials, ACL user included.
+func redisOptions(cfg *config.Config) (*redis.Options, error) {
+	opts, err := redis.ParseURL(cfg.Redis.URL)
 	if err != nil {
-		return asynq.RedisClientOpt{}, err
+		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
+	}
+	return opts, nil
+}
+
+// redisOpt is Asynq's connection to redis.url.
+func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
+	o, err := redisOptions(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return asynq.RedisClientOpt{
 		Network:      o.Network,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -18,8 +19,9 @@ import (
 //
 // Commands get services through the getters, typed as the domain's
 // interfaces; NewFactory backs them with PostgreSQL, and a test gives a
-// command fakes instead. This file and the process commands (serve, worker,
-// migrate), which use DB, are the only ones that know about PostgreSQL.
+// command fakes instead. This is the one file of the package that imports
+// internal/postgres: serve and worker, which are wiring themselves, reach
+// the concrete database through DB, startProcess and apiServices.
 type Factory struct {
 	IO *IOStreams
 
@@ -100,6 +102,23 @@ func (f *Factory) migrate(ctx context.Context) (*migration, error) {
 		return nil, err
 	}
 	return &migration{Applied: res.Applied, Version: res.Version}, nil
+}
+
+// startProcess does what serve and worker do first, once their settings
+// are complete: the GC target, the logger, pprof, and the database with its
+// connections already open, so the first requests do not queue behind dials.
+func (f *Factory) startProcess(ctx context.Context, cfg *config.Config) (*postgres.DB, *slog.Logger, error) {
+	tuneGC()
+	log := newLogger(f.IO.ErrOut)
+	startPprof(cfg.Debug.PprofAddr, log)
+	db, err := f.DB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
 }
 
 // Config loads the configuration once.

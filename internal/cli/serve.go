@@ -50,26 +50,16 @@ If Redis is down, the API keeps serving and rate-limits per process.`,
 }
 
 func serveRun(ctx context.Context, opts *serveOptions) error {
-	f := opts.Factory
-	cfg, err := f.Config()
+	cfg, err := requireSetting(opts.Factory.Config, "auth.jwt_secret", "security.encryption_key")
 	if err != nil {
 		return err
 	}
-	tuneGC()
-	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
-		return err
-	}
-	redisOpts, err := cfg.Redis.Options()
+	redisOpts, err := redisOptions(cfg)
 	if err != nil {
 		return err
 	}
-	log := newLogger(f.IO.ErrOut)
-	startPprof(cfg.Debug.PprofAddr, log)
-	db, err := f.DB(ctx)
+	db, log, err := opts.Factory.startProcess(ctx, cfg)
 	if err != nil {
-		return err
-	}
-	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
 		return err
 	}
 	// Keep Redis connections ready too: the rate limiter allows itself

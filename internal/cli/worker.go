@@ -39,25 +39,15 @@ SIGTERM stops taking tasks and lets in-flight ones finish.`,
 }
 
 func workerRun(ctx context.Context, opts *workerOptions) error {
-	f := opts.Factory
-	cfg, err := f.Config()
+	cfg, err := requireSetting(opts.Factory.Config, "security.encryption_key")
 	if err != nil {
 		return err
 	}
-	if err := cfg.Require("security.encryption_key"); err != nil {
-		return err
-	}
-	tuneGC()
-	log := newLogger(f.IO.ErrOut)
-	startPprof(cfg.Debug.PprofAddr, log)
-	db, err := f.DB(ctx)
+	db, log, err := opts.Factory.startProcess(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
-		return err
-	}
-	opt, err := asynqRedis(cfg)
+	opt, err := redisOpt(cfg)
 	if err != nil {
 		return err
 	}
