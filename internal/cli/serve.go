@@ -18,12 +18,10 @@ import (
 const rateLimitWindow = time.Minute
 
 // serveOptions hold the Factory itself: serve is wiring, and builds the
-// concrete database, Redis client and API server from it.
+// database, the Redis client and the API server through it.
 type serveOptions struct {
 	Factory *Factory
-	// Addr is --addr; it reaches the server as server.addr through the
-	// configuration, so RELAYBOOK_SERVER_ADDR and the file work the same.
-	Addr string
+	Addr    string // --addr; serve reads it as server.addr
 }
 
 func newCmdServe(f *Factory, runF func(*serveOptions) error) *cobra.Command {

@@ -10,13 +10,10 @@ import (
 	"github.com/relaybook/relaybook/internal/queue"
 )
 
-// workerOptions hold the Factory itself: worker is wiring, and builds the
-// concrete database and queue clients from it.
+// workerOptions hold the Factory itself, like serve's.
 type workerOptions struct {
-	Factory *Factory
-	// Concurrency is --concurrency; it reaches the worker as
-	// worker.concurrency through the configuration.
-	Concurrency int
+	Factory     *Factory
+	Concurrency int // --concurrency; the worker reads it as worker.concurrency
 }
 
 func newCmdWorker(f *Factory, runF func(*workerOptions) error) *cobra.Command {
