@@ -19,6 +19,15 @@ const (
 	RoleMember = "member"
 )
 
+// CheckRole returns EINVALID naming the field unless role is RoleAdmin or
+// RoleMember.
+func CheckRole(role string) error {
+	if role != RoleAdmin && role != RoleMember {
+		return Invalid("role", "must be admin or member, got %q", role)
+	}
+	return nil
+}
+
 // Member is a user's membership of a team; it is also the data of the
 // member.joined and member.removed events.
 type Member struct {
@@ -64,12 +73,11 @@ func (in *MemberInput) Validate() error {
 	if err := CheckText("name", in.Name, MaxNameLength); err != nil {
 		return err
 	}
-	switch in.Role {
-	case "":
+	if in.Role == "" {
 		in.Role = RoleMember
-	case RoleAdmin, RoleMember:
-	default:
-		return Invalid("role", "must be admin or member, got %q", in.Role)
+	}
+	if err := CheckRole(in.Role); err != nil {
+		return err
 	}
 	in.Email, in.Name = email, strings.TrimSpace(in.Name)
 	return nil
@@ -90,4 +98,6 @@ type MemberService interface {
 	ListMembers(ctx context.Context, teamID string) ([]*Member, error)
 	// FindMember returns ENOTFOUND when the user is not in the team.
 	FindMember(ctx context.Context, teamID, userID string) (*Member, error)
+	// FindUser returns a user whatever teams it belongs to, or ENOTFOUND.
+	FindUser(ctx context.Context, id string) (*User, error)
 }
