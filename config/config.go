@@ -5,7 +5,6 @@
 package config
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -31,6 +30,7 @@ type Config struct {
 	Worker    Worker
 	Webhooks  Webhooks
 	Debug     Debug
+	Log       Log
 	// File is the configuration file that was read, empty when none was.
 	File string
 }
@@ -67,6 +67,8 @@ type Delivery struct {
 }
 
 type Worker struct {
+	// AdminAddr serves /livez, /readyz and /metrics; empty turns it off.
+	AdminAddr       string
 	Concurrency     int
 	PollInterval    time.Duration
 	SweepInterval   time.Duration
@@ -81,6 +83,12 @@ type Webhooks struct {
 
 type Debug struct {
 	PprofAddr string
+}
+
+// Log is how serve and worker write their log lines.
+type Log struct {
+	Format string // text or json
+	Level  string // debug, info, warn or error
 }
 
 // Keys and their defaults, in the order relaybook.example.yaml lists them.
@@ -104,9 +112,12 @@ var defaults = []struct {
 	{"worker.sweep_interval", "5s"},
 	{"worker.sweep_grace", "10s"},
 	{"worker.shutdown_timeout", "15s"},
+	{"worker.admin_addr", "127.0.0.1:9464"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
 	{"debug.pprof_addr", ""},
+	{"log.format", "text"},
+	{"log.level", "info"},
 }
 
 // Keys returns every configuration key.
@@ -159,6 +170,9 @@ func Load(opts Options) (*Config, error) {
 	v.SetConfigType("yaml")
 	file := opts.File
 	if file == "" {
+		file = os.Getenv(ConfigEnv)
+	}
+	if file == "" {
 		for _, dir := range opts.SearchPaths {
 			candidate := strings.TrimSuffix(dir, "/") + "/relaybook.yaml"
 			if _, err := os.Stat(candidate); err == nil {
@@ -208,12 +222,14 @@ func Load(opts Options) (*Config, error) {
 			SweepInterval:   p.duration("worker.sweep_interval"),
 			SweepGrace:      p.duration("worker.sweep_grace"),
 			ShutdownTimeout: p.duration("worker.shutdown_timeout"),
+			AdminAddr:       p.optionalAddr("worker.admin_addr"),
 		},
 		Webhooks: Webhooks{
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
 		},
 		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
+		Log:   Log{Format: p.oneOf("log.format", LogFormats...), Level: p.oneOf("log.level", LogLevels...)},
 	}
 	if p.err != nil {
 		return nil, p.err
@@ -359,17 +375,6 @@ func (p *parser) optionalAddr(key string) string {
 		return ""
 	}
 	return p.addr(key)
-}
-
-func (p *parser) encryptionKey(key string) string {
-	s := p.raw(key)
-	if s == "" {
-		return s
-	}
-	if b, err := hex.DecodeString(s); err != nil || len(b) != 32 {
-		p.fail(key, "must be 64 hex characters (32 bytes), got %d characters", len(s))
-	}
-	return s
 }
 
 // redactURL hides a password in a URL before it goes into an error message.

@@ -24,6 +24,7 @@ const (
 	ctxAPIKey
 	ctxScope
 	ctxUserID
+	ctxRoute
 )
 
 func requestID(ctx context.Context) string {
@@ -102,11 +103,13 @@ func (s *Server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		route := &matchedRoute{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), ctxRoute, route)))
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
+		s.obs.ObserveRequest(route.template(), status, time.Since(start))
 		s.log.InfoContext(r.Context(), "request", append(requestAttrs(r),
 			"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)...)
 	})
@@ -266,6 +269,7 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, key string) bool 
 	if res.Allowed {
 		return true
 	}
+	s.obs.RateLimited()
 	retry := max(res.RetryAfterSeconds(), 1)
 	h.Set("Retry-After", strconv.Itoa(retry))
 	s.fail(w, r, relaybook.Errorf(relaybook.ERATELIMITED, "rate limit of %d requests per minute exceeded; retry in %d s", res.Limit, retry))

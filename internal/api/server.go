@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/relaybook/relaybook/internal/health"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -50,6 +51,22 @@ type Options struct {
 	// Ping reports whether the database answers, for GET /healthz; nil
 	// reports healthy.
 	Ping func(ctx context.Context) error
+	// Ready answers GET /readyz (health.Ready over PostgreSQL and Redis);
+	// nil answers 200.
+	Ready http.Handler
+	// Metrics answers GET /metrics (metrics.Handler); nil answers 404.
+	Metrics http.Handler
+	// Observer counts requests by route template and rate-limit
+	// rejections (metrics.HTTP); nil counts nothing.
+	Observer Observer
+}
+
+// Observer receives one call per request, with the route's template (like
+// /api/v1/contacts/{id}; "unmatched" when no route matched), and one per
+// request the rate limiter refused.
+type Observer interface {
+	ObserveRequest(route string, code int, d time.Duration)
+	RateLimited()
 }
 
 // Timeouts of the HTTP server: a slow client cannot hold a connection, and
@@ -68,14 +85,21 @@ type Server struct {
 	limiter Limiter
 	log     *slog.Logger
 	ping    func(ctx context.Context) error
+	ready   http.Handler
+	metrics http.Handler
+	obs     Observer
 	handler http.Handler
 }
 
 // NewServer returns a Server on the given services.
 func NewServer(svc Services, opts Options) *Server {
-	s := &Server{svc: svc, secret: opts.JWTSecret, limiter: opts.Limiter, log: opts.Logger, ping: opts.Ping}
+	s := &Server{svc: svc, secret: opts.JWTSecret, limiter: opts.Limiter, log: opts.Logger, ping: opts.Ping,
+		ready: opts.Ready, metrics: opts.Metrics, obs: opts.Observer}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.obs == nil {
+		s.obs = noObserver{}
 	}
 	s.handler = s.withRequestID(s.withAccessLog(s.withRecover(s.routes())))
 	return s
@@ -94,9 +118,14 @@ func (s *Server) routes() *mux.Router {
 			Code: "method_not_allowed", Message: r.Method + " is not allowed on " + truncate(r.URL.Path, 200)}})
 	})
 
-	r.Use(canonicalIDs)
+	r.Use(routeTemplate, canonicalIDs)
 
+	// Probes, metrics and the API's description: no authentication.
 	r.Handle("/healthz", http.HandlerFunc(s.handleHealth)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/livez", health.Live()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", orElse(s.ready, health.Live())).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", orElse(s.metrics, http.NotFoundHandler())).Methods(http.MethodGet)
+	r.Handle("/openapi.json", http.HandlerFunc(serveOpenAPI)).Methods(http.MethodGet)
 
 	// API-key routes. Contact and label routes work inside the book that
 	// X-Book-ID names.

@@ -43,6 +43,7 @@ type Factory struct {
 	APIKeys    func(context.Context) (relaybook.APIKeyService, error)
 	Webhooks   func(context.Context) (relaybook.WebhookService, error)
 	Deliveries func(context.Context) (relaybook.DeliveryService, error)
+	Status     func(context.Context) (relaybook.StatusService, error)
 
 	cfgOnce sync.Once
 	cfg     *config.Config
@@ -63,6 +64,7 @@ func NewFactory(io *IOStreams) *Factory {
 	f.APIKeys = onDB(f, func(db *postgres.DB) relaybook.APIKeyService { return postgres.NewAPIKeyService(db) })
 	f.Webhooks = onDB(f, func(db *postgres.DB) relaybook.WebhookService { return postgres.NewWebhookService(db) })
 	f.Deliveries = onDB(f, func(db *postgres.DB) relaybook.DeliveryService { return postgres.NewDeliveryService(db) })
+	f.Status = onDB(f, func(db *postgres.DB) relaybook.StatusService { return postgres.NewStatusService(db) })
 	return f
 }
 
@@ -109,7 +111,7 @@ func (f *Factory) migrate(ctx context.Context) (*migration, error) {
 // connections already open, so the first requests do not queue behind dials.
 func (f *Factory) startProcess(ctx context.Context, cfg *config.Config) (*postgres.DB, *slog.Logger, error) {
 	tuneGC()
-	log := newLogger(f.IO.ErrOut)
+	log := newLogger(f.IO.ErrOut, cfg.Log)
 	startPprof(cfg.Debug.PprofAddr, log)
 	db, err := f.DB(ctx)
 	if err != nil {

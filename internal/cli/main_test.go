@@ -324,3 +324,10 @@ func requireAbsent(t *testing.T, r result, secrets ...string) {
 		}
 	}
 }
+
+// runWithoutConfigFlag runs a command line with no --config, as a shell
+// that relies on RELAYBOOK_CONFIG does.
+func runWithoutConfigFlag(t *testing.T, stdout, stderr io.Writer, args ...string) int {
+	t.Helper()
+	return cli.Run(context.Background(), args, &cli.IOStreams{In: strings.NewReader(""), Out: stdout, ErrOut: stderr})
+}

@@ -11,10 +11,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/relaybook/relaybook/config"
 )
 
-// Version is set at build time with -ldflags "-X ...cli.Version=…".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X ...cli.Version=…"; when
+// it is not, version() asks the build info.
+var Version = ""
 
 // Main runs the command line and returns the exit code.
 func Main() int {
@@ -27,7 +30,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, io *IOStreams) int {
 	f := NewFactory(io)
 	defer f.Close()
-	newLogger(io.ErrOut) // routes the Redis driver's own chatter to debug level
+	newLogger(io.ErrOut, config.Log{}) // routes the Redis driver's own chatter to debug level
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -54,12 +57,13 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 
 Processes:   relaybook serve | relaybook worker | relaybook migrate
 Admin nouns: teams, members, books, keys, webhooks, deliveries, token
+Operators:   relaybook status; relaybook help environment
 
 Every command prints a table (tab-separated when piped) or, with -o json,
 exactly one JSON document.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       version(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if f.Output != "table" && f.Output != "json" {
 				return usagef("-o must be table or json, got %q", f.Output)
@@ -67,10 +71,10 @@ exactly one JSON document.`,
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVar(&f.ConfigFile, "config", "", "configuration file (default: ./relaybook.yaml, then /etc/relaybook/relaybook.yaml)")
+	root.PersistentFlags().StringVar(&f.ConfigFile, "config", "", "configuration file (default: $RELAYBOOK_CONFIG, ./relaybook.yaml, then /etc/relaybook/relaybook.yaml)")
 	root.PersistentFlags().StringVarP(&f.Output, "output", "o", "table", "output format: table or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetHelpCommand(newCmdHelp())
 
 	root.AddCommand(
 		newCmdServe(f, nil),
@@ -85,6 +89,7 @@ exactly one JSON document.`,
 		newCmdDeliveries(f),
 		newCmdToken(f, nil),
 		newCmdVersion(f, nil),
+		newCmdStatus(f, nil),
 	)
 	return root
 }

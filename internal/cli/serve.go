@@ -11,6 +11,7 @@ import (
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
+	"github.com/relaybook/relaybook/internal/metrics"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 )
 
@@ -30,7 +31,8 @@ func newCmdServe(f *Factory, runF func(*serveOptions) error) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the REST API server",
 		Long: `Run the REST API: /api/v1 for API keys (contacts, books, labels) and
-/api/teams/{team_id}/webhooks for team admins (JWT), plus GET /healthz.
+/api/teams/{team_id}/webhooks for team admins (JWT), plus GET /healthz,
+/livez, /readyz, /metrics and /openapi.json without authentication.
 
 Needs auth.jwt_secret and security.encryption_key. Runs until SIGINT or
 SIGTERM, then lets in-flight requests finish (server.shutdown_timeout).
@@ -77,18 +79,22 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
+	reg := metrics.NewRegistry()
 	srv := api.NewServer(apiServices(db), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,
 		Ping:      db.Ping,
+		Ready:     readiness(log, db.Ping, rdb.Ping),
+		Metrics:   metrics.Handler(reg),
+		Observer:  metrics.NewHTTP(reg),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.addr): %w", cfg.Server.Addr, err)
 	}
-	log.Info("relaybook serve listening", "addr", ln.Addr().String(), "version", Version,
+	log.Info("relaybook serve listening", "addr", ln.Addr().String(), "version", version(),
 		"rate_limit_per_minute", cfg.RateLimit.PerMinute)
 	if err := srv.Serve(ctx, ln, cfg.Server.ShutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -27,8 +27,8 @@ func newCmdVersion(f *Factory, runF func(*versionOptions) error) *cobra.Command 
 
 func versionRun(_ context.Context, opts *versionOptions) error {
 	if opts.json() {
-		return opts.printJSON(map[string]string{"version": Version, "go": runtime.Version()})
+		return opts.printJSON(map[string]string{"version": version(), "go": runtime.Version()})
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "relaybook %s (%s)\n", Version, runtime.Version())
+	_, err := fmt.Fprintf(opts.IO.Out, "relaybook %s (%s)\n", version(), runtime.Version())
 	return err
 }
