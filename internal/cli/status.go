@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,11 +144,16 @@ func (f *Factory) queueSizes(context.Context) ([]queueSize, error) {
 	}
 	in := asynq.NewInspector(opt)
 	defer in.Close()
+	names, err := in.Queues()
+	if err != nil {
+		return nil, relaybook.Errorf(relaybook.EUNAVAILABLE, "redis unavailable: %v", err)
+	}
+	if !slices.Contains(names, queue.DefaultQueue) {
+		// Asynq creates a queue with its first task.
+		return []queueSize{{Queue: queue.DefaultQueue}}, nil
+	}
 	info, err := in.GetQueueInfo(queue.DefaultQueue)
 	if err != nil {
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			return []queueSize{{Queue: queue.DefaultQueue}}, nil
-		}
 		return nil, relaybook.Errorf(relaybook.EUNAVAILABLE, "redis unavailable: %v", err)
 	}
 	return []queueSize{{Queue: info.Queue, Pending: info.Pending, Active: info.Active,
