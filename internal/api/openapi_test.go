@@ -208,7 +208,10 @@ func TestOpenAPIValidatesExamples(t *testing.T) {
 	exchange(t, v, "GET", e.url+"/api/v1/books", nil, "", 401)
 	exchange(t, v, "GET", hooks, bearerHeader(token(t, tm.Member)), "", 403)
 	exchange(t, v, "GET", c, key, "", 404)
-	exchange(t, v, "PUT", e.url+"/api/v1/books", key, "", 405)
+	// A 405 has no operation to validate against; its envelope is the
+	// document's Error all the same.
+	r := do(t, "PUT", e.url+"/api/v1/books", key, nil)
+	r.expect(t, 405, "method_not_allowed")
 	exchange(t, v, "POST", e.url+"/api/v1/contacts", key, `{"first_name":`, 400)
 	exchange(t, v, "POST", e.url+"/api/v1/contacts", key, `{"emails":[{"label":"work","value":"not an email"}]}`, 422)
 	exchange(t, v, "GET", e.url+"/api/v1/contacts?limit=500", key, "", 422)
