@@ -12,6 +12,19 @@ if [ ! -f relaybook.yaml ] && [ -z "${RELAYBOOK_AUTH_JWT_SECRET:-}" ]; then
 fi
 "$BIN" migrate
 
+# Refuse, before starting anything, when a port is taken (another `make run`,
+# or anything else) or PostgreSQL lacks the connections serve and the worker
+# will open: otherwise serve dies after the banner below.
+if ! out=$("$BIN" preflight 2>&1); then
+  echo "$out" >&2
+  for port in $(echo "$out" | sed -n 's/.*(port=\([0-9]*\)).*/\1/p'); do
+    holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -1)
+    if [ -n "$holder" ]; then echo "run: port $port is held by $holder" >&2; fi
+  done
+  echo "run: not starting RelayBook" >&2
+  exit 1
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -36,5 +49,11 @@ Try, in another shell:
   curl -s localhost:8080/api/v1/books -H "Authorization: Bearer \$KEY"
 MSG
 
-# Whichever process exits first (a crash, or Ctrl-C) takes the other down.
-wait -n "${pids[@]}" || true
+# Whichever process exits first (a crash, or Ctrl-C) takes the other down;
+# a crash is make run's failure too.
+code=0
+wait -n "${pids[@]}" || code=$?
+if [ "$code" -ne 0 ]; then
+  echo "run: a RelayBook process exited with status $code; stopping the other" >&2
+  exit "$code"
+fi

@@ -90,6 +90,7 @@ exactly one JSON document.`,
 		newCmdToken(f, nil),
 		newCmdVersion(f, nil),
 		newCmdStatus(f, nil),
+		newCmdPreflight(f, nil),
 	)
 	return root
 }

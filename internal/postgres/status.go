@@ -96,3 +96,14 @@ func (s *StatusService) WebhookStatuses(ctx context.Context, f relaybook.StatusF
 	}
 	return out, nil
 }
+
+// Connections reads PostgreSQL's connection budget, so `make run` can say
+// before starting serve and worker that they will not fit.
+func (s *StatusService) Connections(ctx context.Context) (relaybook.Connections, error) {
+	var c relaybook.Connections
+	err := s.db.db.GetContext(ctx, &c, `
+		SELECT current_setting('max_connections')::int
+		       - current_setting('superuser_reserved_connections')::int AS max,
+		       (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS used`)
+	return c, mapError(err)
+}

@@ -80,8 +80,16 @@ const (
 	WebhookStateFailing = "failing"
 )
 
+// Connections is PostgreSQL's connection budget: what ordinary clients may
+// open in all, and how many are open now.
+type Connections struct {
+	Max  int `json:"max" db:"max"`   // max_connections minus the reserved ones
+	Used int `json:"used" db:"used"` // client connections open now
+}
+
 // StatusService answers the operator's one-screen status.
 type StatusService interface {
 	Backlog(ctx context.Context, teamID string) (Backlog, error)
 	WebhookStatuses(ctx context.Context, f StatusFilter) ([]WebhookStatus, error)
+	Connections(ctx context.Context) (Connections, error)
 }
