@@ -27,6 +27,8 @@ test: lint
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactCreate$$' -fuzztime $(FUZZ_EXECS)
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactPatch$$' -fuzztime $(FUZZ_EXECS)
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookCreate$$' -fuzztime $(FUZZ_EXECS)
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookUpdate$$' -fuzztime $(FUZZ_EXECS)
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzLabelAdd$$' -fuzztime $(FUZZ_EXECS)
 
 lint:
 	@out=$$(gofmt -l cmd config internal scripts 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
