@@ -25,7 +25,7 @@ type fixture struct {
 	jobs    *recorder
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := testenv.DB(t)
@@ -51,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // delivery creates a contact and returns the one delivery it dispatched.
-func (f *fixture) delivery(t *testing.T) relaybook.Job {
+func (f *fixture) delivery(t testing.TB) relaybook.Job {
 	t.Helper()
 	name := "Jane"
 	before := len(f.jobs.jobs)
