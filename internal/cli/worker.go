@@ -41,7 +41,7 @@ SIGTERM stops taking tasks and lets in-flight ones finish.`,
 				return err
 			}
 			w, err := delivery.StartWorker(delivery.WorkerConfig{
-				DB:                   db,
+				Store:                db,
 				Redis:                opt,
 				Queue:                queue.DefaultQueue,
 				Concurrency:          cfg.Worker.Concurrency,

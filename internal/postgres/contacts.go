@@ -58,13 +58,6 @@ const contactSelect = `SELECT c.id, c.book_id, c.first_name, c.last_name, c.comp
 		FROM contact_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.contact_id = c.id), '[]') AS labels
 	FROM contacts c JOIN books b ON b.id = c.book_id`
 
-// jsonb encodes a value for a jsonb column: as a string, since []byte
-// arguments are sent as binary and only fit bytea (see withBinaryParameters).
-func jsonb(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
 // CreateContact creates a contact and emits contact.created.
 func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, in relaybook.ContactInput) (*relaybook.Contact, error) {
 	now := relaybook.Now()
@@ -101,38 +94,6 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 		return nil, relaybook.NotFound("book", sc.BookID)
 	}
 	return c, nil
-}
-
-// contactArgs are the insert/update parameters $1..$17 in column order, the
-// last being the contact's document.
-func contactArgs(c *relaybook.Contact) ([]any, error) {
-	e, err := encodeContact(c)
-	if err != nil {
-		return nil, err
-	}
-	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, e.lists[0], e.lists[1],
-		c.Notes, c.Starred, c.Birthday, c.Website, e.lists[2], e.lists[3], c.CreatedAt, c.UpdatedAt, e.doc}, nil
-}
-
-// encodedContact is what a contact's write stores as JSON: the jsonb
-// columns (emails, phones, addresses, socials) and the document.
-type encodedContact struct {
-	lists [4]string
-	doc   string
-}
-
-func encodeContact(c *relaybook.Contact) (encodedContact, error) {
-	var e encodedContact
-	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
-		b, err := jsonb(v)
-		if err != nil {
-			return e, err
-		}
-		e.lists[i] = b
-	}
-	doc, err := c.Document()
-	e.doc = string(doc)
-	return e, err
 }
 
 // FindContact returns a contact of the scope's book.
@@ -324,18 +285,11 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 			return err
 		}
 		c.UpdatedAt = relaybook.Now()
-		args, err := contactArgs(c)
+		enc, err := encodeContact(c)
 		if err != nil {
 			return err
 		}
-		// $1 is the id, $2..$13 the writable fields of contactArgs, $14
-		// updated_at, $15 the document.
-		update := append(append([]any{c.ID}, args[2:14]...), c.UpdatedAt, args[16])
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE contacts SET first_name = $2, last_name = $3, company = $4, job_title = $5, emails = $6,
-				phones = $7, notes = $8, starred = $9, birthday = $10, website = $11, addresses = $12,
-				socials = $13, updated_at = $14, doc = $15
-			WHERE id = $1`, update...); err != nil {
+		if _, err := tx.ExecContext(ctx, contactUpdateSQL, contactColumns.updateArgs(c.ID, enc)...); err != nil {
 			return err
 		}
 		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, c.UpdatedAt, c)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 // BenchmarkRecordAttempts100 records batches of 100 attempts, each moving
@@ -21,7 +21,7 @@ func BenchmarkRecordAttempts100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs := make([]postgres.AttemptRecord, 0, len(ids))
+	recs := make([]relaybook.AttemptRecord, 0, len(ids))
 	b.ResetTimer()
 	for n := 1; n <= b.N; n++ {
 		recs = recs[:0]
