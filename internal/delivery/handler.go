@@ -85,7 +85,9 @@ func (h *Handler) record(job *relaybook.DeliveryJob, attempt int, res Result) re
 		DurationMS:   res.Duration.Milliseconds(),
 		Success:      res.Outcome == Succeeded,
 		Error:        res.Err,
-		CreatedAt:    relaybook.NewTime(res.FinishedAt),
+		// Full precision, not NewTime's milliseconds: the log orders an
+		// attempt by when it finished.
+		CreatedAt: relaybook.Time{Time: res.FinishedAt},
 	}}
 	if res.Status != 0 {
 		rec.ResponseStatus = &res.Status

@@ -53,11 +53,11 @@ const batchRunners = 1
 
 // dequeuers is how many Asynq servers share the worker's concurrency.
 // An Asynq server takes tasks off Redis in a single loop, one round trip per
-// task. On a busy 2-core machine that loop, not the handler slots, held a
-// worker near 2,500 deliveries/s while most of its 100 slots sat idle: each
-// round trip waited for Redis, for a CPU and for its write. Two loops
-// drained 9-35 % faster, depending on how loaded the machine was; a third
-// added nothing, the machine being then CPU-bound (BENCHMARKS.md).
+// task. On a busy 2-core machine that loop, not the handler slots, limited
+// a worker while most of its 100 slots sat idle: each round trip waited for
+// Redis, for a CPU and for its write. Two loops drained faster; a third
+// added nothing, the machine being then CPU-bound (BENCHMARKS.md, "Two
+// dequeue loops per worker").
 const dequeuers = 2
 
 // helperPollInterval is how often the servers after the first poll an empty

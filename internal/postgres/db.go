@@ -82,9 +82,10 @@ func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
 // bind bytea columns: JSON is passed as a string.
 //
 // jit=off: PostgreSQL compiles a query with LLVM when its estimated cost is
-// high, and on young tables (no statistics yet) our CTEs looked expensive:
-// the first creates after a start took 150-250 ms each, compiling. Every
-// query here is small and indexed; compiling never pays off.
+// high, and on young tables (no statistics yet) our CTEs looked expensive,
+// so the first creates after a start spent most of their time compiling
+// (BENCHMARKS.md, "The e2e tail"). Every query here is small and indexed;
+// compiling never pays off.
 var driverSettings = [][2]string{{"binary_parameters", "yes"}, {"jit", "off"}}
 
 func withDriverSettings(dsn string) string {

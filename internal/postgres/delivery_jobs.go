@@ -52,7 +52,7 @@ func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[s
 			return nil, fmt.Errorf("webhook %s secret: %w", r.WebhookID, err)
 		}
 		j := &r.DeliveryJob
-		j.Secret = string(secret)
+		j.Secret, r.SecretCiphertext = string(secret), nil
 		jobs[j.DeliveryID] = j
 	}
 	return jobs, nil

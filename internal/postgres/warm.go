@@ -8,9 +8,8 @@ import (
 
 // Warm opens n connections at once and returns them to the pool, so a
 // process that has just started does not meet its first burst of requests
-// with an empty pool and cold backends: measured, the first second of a
-// 500/s burst on a cold pool took up to 600 ms per request while twenty new
-// backends opened and loaded the catalog together.
+// with an empty pool and cold backends, which otherwise open and load the
+// catalog together while the burst waits (BENCHMARKS.md, "The e2e tail").
 func (db *DB) Warm(ctx context.Context, n int) error {
 	conns := make([]*sql.Conn, 0, n)
 	defer func() {

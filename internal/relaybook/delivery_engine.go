@@ -11,7 +11,8 @@ import (
 // DeliveryStore is where jobs come from and records go.
 
 // DeliveryTask names one attempt of one delivery. It is all that travels
-// through the queue: ids and numbers, never a payload or a secret.
+// through the queue: ids and numbers, never a payload or a secret. Its JSON
+// is the queue task's payload.
 type DeliveryTask struct {
 	DeliveryID string `json:"delivery_id"`
 	Attempt    int    `json:"attempt"`
@@ -43,8 +44,8 @@ type AttemptRecord struct {
 	DeliveryAttempt
 	// State is the delivery's state after this attempt; NextAttemptAt is
 	// when the next attempt is due (pending only).
-	State         string    `json:"state"`
-	NextAttemptAt time.Time `json:"next_attempt_at"`
+	State         string
+	NextAttemptAt time.Time
 }
 
 // DeliveryStore is what the delivery engine reads and writes.
