@@ -94,6 +94,8 @@ func (s *Server) routes() *mux.Router {
 			Code: "method_not_allowed", Message: r.Method + " is not allowed on " + truncate(r.URL.Path, 200)}})
 	})
 
+	r.Use(canonicalIDs)
+
 	r.Handle("/healthz", http.HandlerFunc(s.handleHealth)).Methods(http.MethodGet, http.MethodHead)
 
 	// API-key routes. Contact and label routes work inside the book that

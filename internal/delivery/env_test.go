@@ -106,7 +106,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 	return w
 }
 
-func (e *env) webhook(url string, events ...string) *relaybook.NewWebhook {
+func (e *env) webhook(url string, events ...string) *relaybook.CreatedWebhook {
 	e.t.Helper()
 	if len(events) == 0 {
 		events = relaybook.EventTypes

@@ -19,8 +19,8 @@ func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, l
 	if limit == 0 {
 		limit = relaybook.DefaultContactLimit
 	}
-	if limit < 1 || limit > relaybook.MaxContactLimit {
-		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxContactLimit, limit)
+	if err := relaybook.CheckLimit(limit, relaybook.MaxContactLimit); err != nil {
+		return nil, err
 	}
 	after, afterID, err := decodeCursor(cursor)
 	if err != nil {

@@ -1,12 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -65,7 +65,7 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	if err := in.Apply(c); err != nil {
 		return nil, err
 	}
-	if err := c.ValidateNew(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if !validID(sc.BookID) {
@@ -124,8 +124,9 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		if err != nil {
 			return err
 		}
-		if err := in.Apply(c); err != nil {
-			return err
+		changed, err := applyPatch(c, in)
+		if err != nil || !changed {
+			return err // nothing changed: no write, no event
 		}
 		c.UpdatedAt = relaybook.Now()
 		enc, err := encodeContact(c)
@@ -141,6 +142,27 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		return nil, err
 	}
 	return c, nil
+}
+
+// applyPatch applies in to c and reports whether the contact changed. The
+// result must pass the rules of creation: a patch cannot leave a contact
+// that POST would refuse.
+func applyPatch(c *relaybook.Contact, in relaybook.ContactInput) (bool, error) {
+	before, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	if err := in.Apply(c); err != nil {
+		return false, err
+	}
+	if err := c.Validate(); err != nil {
+		return false, err
+	}
+	after, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(before, after), nil
 }
 
 // DeleteContact deletes a contact and emits contact.deleted with its id.
@@ -169,8 +191,8 @@ func (s *ContactService) DeleteContact(ctx context.Context, sc relaybook.Scope, 
 // ref names one that does not exist yet. A change emits contact.updated;
 // adding a label the contact already has changes nothing and emits nothing.
 func (s *ContactService) AddLabel(ctx context.Context, sc relaybook.Scope, contactID string, ref relaybook.LabelRef) (*relaybook.Contact, error) {
-	if ref.LabelID == "" && strings.TrimSpace(ref.Name) == "" {
-		return nil, relaybook.Invalid("label_id", "give label_id, or name to use (or create) a label by name")
+	if err := ref.Validate(); err != nil {
+		return nil, err
 	}
 	return s.changeLabels(ctx, sc, contactID, func(tx *Tx) (bool, error) {
 		labelID, err := resolveLabel(ctx, tx, sc.BookID, ref)
@@ -241,18 +263,15 @@ func (s *ContactService) changeLabels(ctx context.Context, sc relaybook.Scope, c
 func resolveLabel(ctx context.Context, tx *Tx, bookID string, ref relaybook.LabelRef) (string, error) {
 	var id string
 	if ref.LabelID != "" {
-		if !validID(ref.LabelID) {
-			return "", relaybook.NotFound("label", ref.LabelID)
-		}
 		err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE id = $1 AND book_id = $2`, ref.LabelID, bookID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", relaybook.NotFound("label", ref.LabelID)
 		}
 		return id, err
 	}
-	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, strings.TrimSpace(ref.Name))
+	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, ref.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		l, err := createLabel(ctx, tx, bookID, ref.Name, ref.Color)
+		l, err := createLabel(ctx, tx, bookID, relaybook.LabelInput{Name: ref.Name, Color: ref.Color})
 		if err != nil {
 			return "", err
 		}

@@ -143,6 +143,6 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // validID reports whether s can be an id. Ids from users are checked before
 // they reach SQL, so a malformed one is a 404, not a driver error.
 func validID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
+	_, ok := relaybook.CanonicalID(s)
+	return ok
 }

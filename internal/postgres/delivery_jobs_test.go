@@ -21,7 +21,7 @@ type fixture struct {
 	db      *postgres.DB
 	team    *relaybook.Team
 	book    *relaybook.Book
-	webhook *relaybook.NewWebhook
+	webhook *relaybook.CreatedWebhook
 	jobs    *recorder
 }
 

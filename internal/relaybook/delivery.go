@@ -30,11 +30,21 @@ type DeliveryAttempt struct {
 	CreatedAt      Time            `json:"created_at" db:"created_at"`
 }
 
-// DeliveryFilter selects delivery log rows, newest first.
+// DeliveryFilter selects delivery log rows, newest first. TeamID scopes the
+// webhook like WebhookService lookups (AnyTeam for operator tools).
 type DeliveryFilter struct {
+	TeamID     string
 	WebhookID  string
 	Limit      int
 	FailedOnly bool
+}
+
+// Validate applies the default limit and checks the range.
+func (f *DeliveryFilter) Validate() error {
+	if f.Limit == 0 {
+		f.Limit = DefaultDeliveryLimit
+	}
+	return CheckLimit(f.Limit, MaxDeliveryLimit)
 }
 
 // Delivery list limits (seed 004, "Query Parameters").
