@@ -93,7 +93,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 		o.sweepGrace = time.Hour // sweeping is off unless a test turns it on
 	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
-		DB: e.db, Redis: e.redis, Queue: e.queue,
+		Store: e.db, Redis: e.redis, Queue: e.queue,
 		Concurrency: 10, PollInterval: 5 * time.Millisecond,
 		Timeout: o.timeout, RetryDelays: o.delays, AllowPrivateNetworks: allow,
 		SweepInterval: 100 * time.Millisecond, SweepGrace: o.sweepGrace,
