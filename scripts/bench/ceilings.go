@@ -78,12 +78,13 @@ func (h *harness) ceilingPost(ctx context.Context) (float64, error) {
 
 // ceilingAsynq is ceiling B: N tasks enqueued, then an Asynq server with
 // the worker's concurrency and poll interval whose handler makes the same
-// signed POST. No PostgreSQL.
-func (h *harness) ceilingAsynq(ctx context.Context) (float64, error) {
+// signed POST. No PostgreSQL. It returns the rate and the CPU per task
+// over the drain, the bench process (the Asynq server) included.
+func (h *harness) ceilingAsynq(ctx context.Context) (rate, cpuPerTask float64, err error) {
 	n := h.s.n(20000, 200)
 	opt, err := asynq.ParseRedisURI(h.redisURL)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	const qname = "bench-ceiling"
 	client := asynq.NewClient(opt)
@@ -92,7 +93,7 @@ func (h *harness) ceilingAsynq(ctx context.Context) (float64, error) {
 		_, err := client.EnqueueContext(ctx, asynq.NewTask("bench:post", []byte(strconv.Itoa(i))), asynq.Queue(qname), asynq.TaskID("c"+strconv.Itoa(i)))
 		return err
 	}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 50, MaxIdleConns: 50}}
 	var done atomic.Int64
@@ -101,6 +102,7 @@ func (h *harness) ceilingAsynq(ctx context.Context) (float64, error) {
 		Concurrency: 50, Queues: map[string]int{qname: 1},
 		TaskCheckInterval: 2 * time.Millisecond, LogLevel: asynq.ErrorLevel,
 	})
+	cpu := startCPU(h.processes(true))
 	start := time.Now()
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		if err := h.post(ctx, httpClient, h.rc.url("/b")); err != nil {
@@ -111,19 +113,21 @@ func (h *harness) ceilingAsynq(ctx context.Context) (float64, error) {
 		}
 		return nil
 	})); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	select {
 	case <-finished:
 	case <-time.After(3 * time.Minute):
 		srv.Shutdown()
-		return 0, fmt.Errorf("only %d of %d tasks done", done.Load(), n)
+		return 0, 0, fmt.Errorf("only %d of %d tasks done", done.Load(), n)
 	}
 	elapsed := time.Since(start)
+	byGroup, total := cpu.stop()
 	srv.Shutdown()
-	rate := float64(n) / elapsed.Seconds()
-	logf("ceiling B: %d tasks in %s: %.0f/s", n, elapsed.Round(time.Millisecond), rate)
-	return rate, nil
+	rate = float64(n) / elapsed.Seconds()
+	cpuPerTask = usPer(total, n)
+	logf("ceiling B: %d tasks in %s: %.0f/s; CPU %.0f µs per task (%s)", n, elapsed.Round(time.Millisecond), rate, cpuPerTask, perDelivery(byGroup, n))
+	return rate, cpuPerTask, nil
 }
 
 // parallel runs fn(0..n-1) on conc goroutines and returns the first error.

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,7 +22,9 @@ import (
 	"github.com/relaybook/relaybook/internal/signature"
 )
 
-const benchDatabase = "relaybook_bench"
+// benchDatabase is the bench's own database, dropped and created again;
+// BENCH_DB_NAME changes it so two checkouts on one machine can run at once.
+var benchDatabase = "relaybook_bench"
 
 // harness holds what every step shares: the database, Redis, the receiver,
 // the relaybook binary and the processes it runs.
@@ -32,7 +36,8 @@ type harness struct {
 	redisURL string
 	env      []string
 	db       *postgres.DB
-	rc       *receiver
+	rc       *receiverProc
+	redisPID int // for CPU accounting; 0 if Redis did not say
 	payload  []byte
 	secret   string
 	client   *http.Client
@@ -67,6 +72,9 @@ func newHarness(ctx context.Context, s settings) (*harness, error) {
 	h.redisURL = fmt.Sprintf("redis://%s/%d", s.redisAddr, s.redisDB)
 	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, DB: s.redisDB})
 	err = rdb.FlushDB(ctx).Err()
+	if err == nil {
+		h.redisPID = redisPID(ctx, rdb)
+	}
 	rdb.Close()
 	if err != nil {
 		return nil, fmt.Errorf("Redis at %s: %w", s.redisAddr, err)
@@ -103,6 +111,46 @@ func newHarness(ctx context.Context, s settings) (*harness, error) {
 	return h, nil
 }
 
+// redisPID asks Redis for its process id, so its CPU can be counted; 0
+// when it does not answer or runs elsewhere (its CPU is then left out, and
+// the log says so).
+func redisPID(ctx context.Context, rdb *redis.Client) int {
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, _ := strconv.Atoi(v)
+			if _, ok := procCPU(pid); ok {
+				return pid
+			}
+		}
+	}
+	logf("redis-server's process is not on this machine: its CPU is not counted")
+	return 0
+}
+
+// procEntry is a running child process and the group its CPU counts in.
+type procEntry struct {
+	pid   int
+	group string
+}
+
+// running lists the bench's child processes that are up.
+func (h *harness) running() []procEntry {
+	var out []procEntry
+	for _, p := range []struct {
+		cmd   *exec.Cmd
+		group string
+	}{{h.serve, "relaybook"}, {h.worker, "relaybook"}, {h.rc.cmd, "receiver"}} {
+		if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
+			out = append(out, procEntry{p.cmd.Process.Pid, p.group})
+		}
+	}
+	return out
+}
+
 // command runs the relaybook binary with the bench's environment and an
 // empty config file, so a developer's relaybook.yaml is not read.
 func (h *harness) command(ctx context.Context, args ...string) *exec.Cmd {
@@ -135,6 +183,9 @@ func (h *harness) freshDatabase(ctx context.Context) error {
 func (h *harness) close() {
 	for _, p := range []*exec.Cmd{h.serve, h.worker} {
 		stopProcess(p)
+	}
+	if h.rc != nil {
+		stopProcess(h.rc.cmd)
 	}
 	if h.db != nil {
 		h.db.Close()

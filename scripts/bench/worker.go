@@ -12,8 +12,9 @@ import (
 )
 
 type workerResult struct {
-	perSecond float64
-	peakRSSMB float64
+	perSecond     float64
+	peakRSSMB     float64
+	cpuPerDeliver float64 // CPU-µs per delivery, every process involved
 }
 
 // workerThroughput commits N deliveries, enqueues them, then starts a
@@ -53,6 +54,8 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	}
 	logf("worker: %d deliveries committed and enqueued; starting relaybook worker", n)
 
+	// The bench's own process is left out of the CPU: here it only polls.
+	cpu := startCPU(h.processes(false))
 	start := time.Now()
 	logFile, err := h.startWorker()
 	if err != nil {
@@ -80,6 +83,7 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	byGroup, cpuTotal := cpu.stop()
 	var logged int
 	if err := h.db.SQL().GetContext(ctx, &logged, `SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1`, f.hookID); err != nil {
 		return workerResult{}, err
@@ -98,6 +102,8 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 		return workerResult{}, err
 	}
 	rate := float64(n) / elapsed.Seconds()
-	logf("worker: %d attempts logged in %s: %.0f/s; peak RSS %.1f MB", n, elapsed.Round(time.Millisecond), rate, rss)
-	return workerResult{perSecond: rate, peakRSSMB: rss}, nil
+	perDeliver := usPer(cpuTotal, n)
+	logf("worker: %d attempts logged in %s: %.0f/s; peak RSS %.1f MB; CPU %.0f µs per delivery (%s)",
+		n, elapsed.Round(time.Millisecond), rate, rss, perDeliver, perDelivery(byGroup, n))
+	return workerResult{perSecond: rate, peakRSSMB: rss, cpuPerDeliver: perDeliver}, nil
 }
