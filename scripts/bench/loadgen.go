@@ -29,9 +29,10 @@ const contactBody = `{"first_name":"Jane","last_name":"Cooper","company":"Acme C
 	`"socials":[{"label":"linkedin","value":"https://linkedin.com/in/janecooper"}]}`
 
 // sentContact is one create of an open loop: the contact's id, when the
-// request was sent and when its 201 came, in Unix ns.
+// request was sent and when its 201 came, in Unix ns. A failed create has
+// no id, and Done is when it failed.
 type sentContact struct {
-	ID   string `json:"id"`
+	ID   string `json:"id,omitempty"`
 	Sent int64  `json:"sent"`
 	Done int64  `json:"done"`
 }
@@ -163,6 +164,7 @@ func openLoop(ctx context.Context, c *apiClient, rate, total int) openResult {
 			if err != nil {
 				errCount.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
+				res.Sent[i] = sentContact{Sent: sentAt.UnixNano(), Done: time.Now().UnixNano()}
 				return
 			}
 			res.Sent[i] = sentContact{ID: id, Sent: sentAt.UnixNano(), Done: at.UnixNano()}
