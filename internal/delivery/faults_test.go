@@ -176,7 +176,7 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	defer close(release)
 	e.webhook(rc.URL, relaybook.EventContactCreated)
 
-	bin := buildRelaybook(t)
+	bin := relaybookBinary(t)
 	first := startWorkerProcess(t, bin)
 	e.createContact(e.book(), "Killed")
 	select {
@@ -218,12 +218,16 @@ func expireLeases(t *testing.T, qname string) {
 	}
 }
 
-func buildRelaybook(t *testing.T) string {
+// asRelaybook, set in a process's environment, makes this test binary run
+// as the relaybook command (TestMain): the worker processes the fault tests
+// kill are this binary run again, which saves building cmd/relaybook.
+const asRelaybook = "RELAYBOOK_TEST_AS_RELAYBOOK"
+
+func relaybookBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "relaybook")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/relaybook/relaybook/cmd/relaybook").CombinedOutput()
+	bin, err := os.Executable()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -243,6 +247,7 @@ func startWorkerProcess(t *testing.T, bin string) *exec.Cmd {
 		"RELAYBOOK_WEBHOOKS_ALLOW_HTTP=true",
 		"RELAYBOOK_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true",
 		"RELAYBOOK_WORKER_POLL_INTERVAL=5ms",
+		asRelaybook+"=1",
 	)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
