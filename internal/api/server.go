@@ -19,7 +19,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/relaybook/relaybook/internal/health"
-	"github.com/relaybook/relaybook/internal/ratelimit"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -35,7 +34,7 @@ type Services struct {
 
 // Limiter admits or refuses one request for a key (internal/ratelimit).
 type Limiter interface {
-	Allow(ctx context.Context, key string) (ratelimit.Result, error)
+	Allow(ctx context.Context, key string) (relaybook.RateLimit, error)
 }
 
 // Options configure a Server beyond its services.

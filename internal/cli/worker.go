@@ -49,7 +49,7 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 		return err
 	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
-		DB:                   db,
+		Store:                db,
 		Redis:                opt,
 		Queue:                queue.DefaultQueue,
 		Concurrency:          cfg.Worker.Concurrency,

@@ -79,7 +79,7 @@ func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return relaybook.NotFound("delivery", id)
 		}
-		tx.jobs = append(tx.jobs, relaybook.Job{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
+		tx.tasks = append(tx.tasks, relaybook.DeliveryTask{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
 		return nil
 	})
 	if err != nil {
