@@ -3,14 +3,20 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/health"
+	"github.com/relaybook/relaybook/internal/metrics"
+	"github.com/relaybook/relaybook/internal/queue"
 )
 
 // readiness is /readyz for serve and the worker: PostgreSQL and Redis must
@@ -49,4 +55,40 @@ func startAdmin(ctx context.Context, addr string, ready, metricsHandler http.Han
 		_ = srv.Shutdown(shutdownCtx)
 	}()
 	return ln.Addr(), nil
+}
+
+// backlogRefresh is how often the worker reads the backlog gauges from
+// PostgreSQL: often enough for an alert, rare enough to cost nothing.
+const backlogRefresh = 5 * time.Second
+
+// startWorkerAdmin registers the worker's gauges (the backlog from
+// PostgreSQL, Asynq's queue sizes from Redis) and serves /livez, /readyz and
+// /metrics on worker.admin_addr, until ctx ends. Empty admin_addr: nothing.
+func startWorkerAdmin(ctx context.Context, f *Factory, cfg *config.Config, reg *prometheus.Registry,
+	pingDB func(context.Context) error, opt asynq.RedisConnOpt, log *slog.Logger) error {
+	if cfg.Worker.AdminAddr == "" {
+		return nil
+	}
+	status, err := f.Status(ctx)
+	if err != nil {
+		return err
+	}
+	go metrics.NewBacklog(reg, status, log).Run(ctx, backlogRefresh)
+	inspector := asynq.NewInspector(opt)
+	metrics.NewQueues(reg, inspector, queue.DefaultQueue)
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("redis: unexpected client type for readiness")
+	}
+	addr, err := startAdmin(ctx, cfg.Worker.AdminAddr, readiness(log, pingDB, rdb.Ping), metrics.Handler(reg), log)
+	if err != nil {
+		return &config.Error{Key: "worker.admin_addr", Msg: fmt.Sprintf("cannot listen on %s: %v", cfg.Worker.AdminAddr, err)}
+	}
+	go func() {
+		<-ctx.Done()
+		inspector.Close()
+		rdb.Close()
+	}()
+	log.Info("worker admin listening", "addr", addr.String(), "paths", "/livez /readyz /metrics")
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relaybook/relaybook/internal/delivery"
+	"github.com/relaybook/relaybook/internal/metrics"
 	"github.com/relaybook/relaybook/internal/queue"
 )
 
@@ -24,7 +25,10 @@ func newCmdWorker(f *Factory, runF func(*workerOptions) error) *cobra.Command {
 		Long: `Run a delivery worker: take delivery tasks from Redis, sign and POST each
 payload, retry on the schedule (delivery.retry_delays), and log every attempt
 in PostgreSQL. It also sweeps PostgreSQL for due deliveries that Redis lost.
-SIGTERM stops taking tasks and lets in-flight ones finish.`,
+SIGTERM stops taking tasks and lets in-flight ones finish.
+
+It serves /livez, /readyz and /metrics on worker.admin_addr
+(127.0.0.1:9464 by default; empty turns the listener off).`,
 		Args: requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(cmd.Context(), opts, runF, workerRun)
@@ -48,6 +52,10 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 	if err != nil {
 		return err
 	}
+	reg := metrics.NewRegistry()
+	if err := startWorkerAdmin(ctx, opts.Factory, cfg, reg, db.Ping, opt, log); err != nil {
+		return err
+	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
 		Store:                db,
 		Redis:                opt,
@@ -61,6 +69,7 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 		SweepGrace:           cfg.Worker.SweepGrace,
 		ShutdownTimeout:      cfg.Worker.ShutdownTimeout,
 		Log:                  log,
+		Observer:             metrics.NewDelivery(reg),
 	})
 	if err != nil {
 		return err

@@ -28,6 +28,8 @@ type Handler struct {
 	// len(RetryDelays)+1 attempts.
 	RetryDelays []time.Duration
 	Log         *slog.Logger
+	// Observer hears of every attempt sent (metrics); nil: nobody.
+	Observer relaybook.AttemptObserver
 }
 
 // ProcessTask implements asynq.Handler. It returns an error only when the
@@ -57,6 +59,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			// Shut down mid-request: hand the task back without a verdict.
 			return ctx.Err()
 		}
+		h.report(job, task.Attempt, res)
 	} else {
 		now := time.Now()
 		res = Result{Outcome: Final, Err: "webhook is inactive; not sent", FinishedAt: now}

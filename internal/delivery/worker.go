@@ -30,6 +30,8 @@ type WorkerConfig struct {
 	SweepGrace           time.Duration
 	ShutdownTimeout      time.Duration
 	Log                  *slog.Logger
+	// Observer hears of every attempt sent (metrics.Delivery); nil: nobody.
+	Observer relaybook.AttemptObserver
 }
 
 // Worker is one delivery worker process's engine: the Asynq server running
@@ -112,6 +114,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 		Enqueuer:    enq,
 		RetryDelays: cfg.RetryDelays,
 		Log:         cfg.Log,
+		Observer:    cfg.Observer,
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(queue.TypeDeliver, handler)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/secretbox"
@@ -38,7 +40,7 @@ func statusWebhook(t *testing.T, db *postgres.DB, active bool) (teamID, webhookI
 // per success flag, duration_ms from durations) straight into the tables.
 func addDelivery(t *testing.T, conn *sql.DB, teamID, webhookID, state string, due time.Time, successes []bool, durations []int) {
 	t.Helper()
-	ev, del := postgres.NewAttemptID(), postgres.NewAttemptID()
+	ev, del := uuid.NewString(), uuid.NewString()
 	now := time.Now()
 	mustExec(t, conn, `INSERT INTO events (id, type, team_id, payload, created_at) VALUES ($1, 'contact.created', $2, '{}', $3)`, ev, teamID, now)
 	mustExec(t, conn, `INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
@@ -46,7 +48,7 @@ func addDelivery(t *testing.T, conn *sql.DB, teamID, webhookID, state string, du
 	for i, ok := range successes {
 		mustExec(t, conn, `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_type, attempt, response_status, duration_ms, success, created_at)
 			VALUES ($1, $2, $3, $4, 'contact.created', $5, $6, $7, $8, $9)`,
-			postgres.NewAttemptID(), del, webhookID, ev, i+1, map[bool]int{true: 200, false: 500}[ok], durations[i], ok, now.Add(time.Duration(i)*time.Millisecond))
+			uuid.NewString(), del, webhookID, ev, i+1, map[bool]int{true: 200, false: 500}[ok], durations[i], ok, now.Add(time.Duration(i)*time.Millisecond))
 	}
 }
 

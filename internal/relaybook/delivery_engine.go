@@ -30,9 +30,11 @@ type DeliveryJob struct {
 	EventID   string `db:"event_id"`
 	EventType string `db:"event_type"`
 	Payload   []byte `db:"payload"`
-	WebhookID string `db:"webhook_id"`
-	URL       string `db:"url"`
-	Active    bool   `db:"active"`
+	// EventCreatedAt is when the event committed (event-to-delivery latency).
+	EventCreatedAt time.Time `db:"event_created_at"`
+	WebhookID      string    `db:"webhook_id"`
+	URL            string    `db:"url"`
+	Active         bool      `db:"active"`
 	// Secret is decrypted in memory for signing; it is never logged or
 	// written anywhere.
 	Secret string `db:"-"`
