@@ -118,6 +118,10 @@ func requireJSONLines(t *testing.T, log string) {
 // dependency is down; /metrics counts requests by route template.
 func TestServeProbesAndMetrics(t *testing.T) {
 	e := newEnv(t)
+	team := e.object("teams", "create", "--name", "Probes")["id"].(string)
+	key := e.object("keys", "create", "--team", team, "--name", "Probes")["key"].(string)
+	adminID := e.object("members", "add", "--team", team, "--email", "probe@acme.test", "--role", "admin")["user_id"].(string)
+	jwt := strings.TrimSpace(e.ok("token", "--user", adminID).Stdout)
 	addr := freeAddr(t)
 	t.Setenv("RELAYBOOK_REDIS_URL", "redis://127.0.0.1:1/0") // nothing listens on port 1
 	t.Setenv("RELAYBOOK_LOG_FORMAT", "json")
@@ -136,6 +140,15 @@ func TestServeProbesAndMetrics(t *testing.T) {
 	}
 	get(t, base+"/api/v1/contacts/0a2c7c2e-2f6b-4a4b-9d6e-1f5d7f1b2c3d") // 401, by template
 	get(t, base+"/no/such/route")
+	// Authenticated requests (the limiter falls back to a per-process window
+	// without Redis): their credentials must not reach the log.
+	for path, token := range map[string]string{"/api/v1/books": key, "/api/teams/" + team + "/webhooks": jwt, "/api/teams/" + team + "/webhooks?x=1": jwt + "x"} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
 	_, metrics := get(t, base+"/metrics")
 	for _, want := range []string{
 		`relaybook_http_requests_total{code="200",route="/livez"} `,
@@ -159,6 +172,7 @@ func TestServeProbesAndMetrics(t *testing.T) {
 	p.done <- 0 // for the cleanup
 	log := p.stderr.String()
 	requireJSONLines(t, log)
+	requireNoSecret(t, log, map[string]string{"API key": key, "JWT": jwt, "JWT secret": testJWTSecret, "encryption key": testEncryptionKey})
 	if !strings.Contains(log, `"check":"redis"`) {
 		t.Errorf("the log does not say why /readyz failed:\n%s", log)
 	}
