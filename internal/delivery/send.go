@@ -78,7 +78,11 @@ func send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, a
 	h.Set("X-Relay-Event", job.EventType)
 	h.Set("X-Relay-Event-ID", job.EventID)
 	h.Set("X-Relay-Attempt", strconv.Itoa(attempt))
-	h.Set("X-Relay-Signature", signature.Sign(job.Secret, job.Payload))
+	// webhook-timestamp is this attempt's send time, so a captured request
+	// cannot be replayed past the receivers' tolerance.
+	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, job.Secret); err != nil {
+		return Result{Outcome: Final, Err: "signing: " + err.Error()}
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {
