@@ -123,6 +123,7 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/rotate-secret", admin(s.handleRotateSecret)).Methods(http.MethodPost)
 	return r
 }
 

@@ -18,6 +18,7 @@ func newCmdWebhooks(f *Factory) *cobra.Command {
 		newCmdWebhooksShow(f),
 		newCmdWebhooksUpdate(f),
 		newCmdWebhooksDelete(f),
+		newCmdWebhooksRotateSecret(f),
 	)
 }
 

@@ -80,7 +80,7 @@ func send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, a
 	h.Set("X-Relay-Attempt", strconv.Itoa(attempt))
 	// webhook-timestamp is this attempt's send time, so a captured request
 	// cannot be replayed past the receivers' tolerance.
-	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, job.Secret); err != nil {
+	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, signingSecrets(job)...); err != nil {
 		return Result{Outcome: Final, Err: "signing: " + err.Error()}
 	}
 
@@ -99,6 +99,15 @@ func send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, a
 		res.Err = "redirect not followed (" + resp.Header.Get("Location") + ")"
 	}
 	return res
+}
+
+// signingSecrets lists the secrets that sign a request: the current one,
+// then the previous one while a rotation's grace lasts.
+func signingSecrets(job *postgres.DeliveryJob) []string {
+	if job.PreviousSecret != "" {
+		return []string{job.Secret, job.PreviousSecret}
+	}
+	return []string{job.Secret}
 }
 
 func classifyError(err error) Outcome {

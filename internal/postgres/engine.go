@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,11 +29,17 @@ type DeliveryJob struct {
 	Secret string `db:"-"`
 
 	SecretCiphertext []byte `db:"secret_ciphertext"`
+
+	// PreviousSecret signs beside Secret during a rotation's grace (see
+	// RotateSecret); empty otherwise. Like Secret, memory only.
+	PreviousSecret           string       `db:"-"`
+	PreviousSecretCiphertext []byte       `db:"previous_secret_ciphertext"`
+	PreviousSecretExpiresAt  sql.NullTime `db:"previous_secret_expires_at"`
 }
 
 const loadJobsSQL = `
 	SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
-		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
+		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext, w.previous_secret_ciphertext, w.previous_secret_expires_at
 	FROM deliveries d
 	JOIN events e ON e.id = d.event_id
 	JOIN webhooks w ON w.id = d.webhook_id
@@ -68,6 +75,9 @@ func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[s
 		j.Secret = string(secret)
 		j.SecretCiphertext = nil
 		jobs[j.DeliveryID] = j
+	}
+	if err := db.openPreviousSecrets(ctx, rows); err != nil {
+		return nil, err
 	}
 	return jobs, nil
 }
