@@ -84,6 +84,7 @@ exactly one JSON document.`,
 		newCmdWebhooks(f),
 		newCmdDeliveries(f),
 		newCmdToken(f),
+		newCmdListen(f),
 		newCmdVersion(f),
 	)
 	return root

@@ -11,12 +11,21 @@ import (
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
+	"github.com/relaybook/relaybook/internal/livestream"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 )
 
 // rateLimitWindow is the rolling window of ratelimit.per_minute.
 const rateLimitWindow = time.Minute
+
+// liveQueue bounds the events waiting to be published to live listeners;
+// liveBuffer bounds each listener's backlog on its serve process. Past
+// either, events are dropped (and counted) rather than slowing anything.
+const (
+	liveQueue  = 4096
+	liveBuffer = 256
+)
 
 func newCmdServe(f *Factory) *cobra.Command {
 	var addr string
@@ -80,6 +89,11 @@ func serveRun(ctx context.Context, f *Factory) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
+	// Live streams for `relaybook listen`: events published after commit
+	// reach listeners on every serve process through Redis pub/sub.
+	publisher := livestream.NewPublisher(rdb, liveQueue, log)
+	defer publisher.Close()
+	db.Events = publisher
 	srv := api.NewServer(api.Services{
 		Contacts:   postgres.NewContactService(db),
 		Books:      postgres.NewBookService(db),
@@ -92,6 +106,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 		Limiter:   limiter,
 		Logger:    log,
 		Ping:      db.Ping,
+		Events:    livestream.NewHub(ctx, rdb, liveBuffer, log),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)

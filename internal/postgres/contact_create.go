@@ -80,6 +80,7 @@ func (db *DB) createContacts(items []newContact) ([]bool, []error) {
 	if len(jobs) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(jobs)
 	}
+	db.publishCreated(items, created)
 	return created, errs
 }
 

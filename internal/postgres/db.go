@@ -41,6 +41,9 @@ type DB struct {
 	// Dispatcher receives the jobs a transaction created, after it commits.
 	// Nil means "leave them to the sweeper" (the CLI without Redis, tests).
 	Dispatcher relaybook.Dispatcher
+	// Events receives the events a transaction wrote, after it commits,
+	// for live listeners (see publish); nil publishes nothing.
+	Events relaybook.EventPublisher
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy relaybook.URLPolicy
 
@@ -270,7 +273,8 @@ func validID(s string) bool {
 // they can be dispatched once the transaction has committed.
 type Tx struct {
 	*sqlx.Tx
-	jobs []relaybook.Job
+	jobs   []relaybook.Job
+	events []relaybook.Event
 }
 
 // inTx runs fn in a transaction and, after a successful commit, hands the
@@ -291,6 +295,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if len(tx.jobs) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(tx.jobs)
 	}
+	db.publish(tx.events...)
 	return nil
 }
 
@@ -377,6 +382,9 @@ func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e 
 	if len(jobs) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(jobs)
 	}
+	if changed {
+		db.publish(e)
+	}
 	return changed, nil
 }
 
@@ -385,6 +393,9 @@ func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e 
 func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
 	_, jobs, err := writeChangeAndEvent(ctx, txQuery{tx, eventSQL("SELECT 1", 0)}, nil, e)
 	tx.jobs = append(tx.jobs, jobs...)
+	if err == nil {
+		tx.events = append(tx.events, e)
+	}
 	return err
 }
 
