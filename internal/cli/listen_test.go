@@ -273,4 +273,3 @@ func (p *process) stop(t *testing.T, sig os.Signal) int {
 	}
 	return p.cmd.ProcessState.ExitCode()
 }
-
