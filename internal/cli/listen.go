@@ -37,7 +37,8 @@ func newCmdListen(f *Factory) *cobra.Command {
 		Long: `Follow a team's new events live from a running serve (anywhere: --api) and
 POST each one to a local URL, signed like a real delivery (every header,
 X-Relay-Signature and the Standard Webhooks ones) with a secret made for this
-session and printed at start. One line per event shows the local answer.
+session and printed as soon as the stream is open. One line per event shows
+the local answer.
 
 Live only: no history, no retries to the local URL; the team's webhooks and
 their delivery logs are not touched. When the stream drops it reconnects with
@@ -85,8 +86,6 @@ func listenRun(ctx context.Context, opts *listenOptions, events []string) error 
 		return err
 	}
 	out := opts.f.IO.Out
-	fmt.Fprintf(out, "Forwarding team %s's events to %s\n", opts.TeamID, opts.ForwardTo)
-	fmt.Fprintf(out, "Your webhook signing secret for this session is %s\n", secret)
 	// The local receiver gets exactly what a webhook would: delivery.Send,
 	// its headers and signatures, and the same client (loopback allowed).
 	client := safehttp.NewClient(safehttp.Options{AllowPrivateNetworks: true})
@@ -95,6 +94,12 @@ func listenRun(ctx context.Context, opts *listenOptions, events []string) error 
 		Out: out, Status: opts.f.IO.ErrOut,
 		Client:      &http.Client{},
 		IdleTimeout: 4 * api.DefaultHeartbeat, MaxBackoff: 30 * time.Second,
+		// The secret is printed once the stream is open, so a refused
+		// listener prints only its error, like every failing command.
+		Ready: func() {
+			fmt.Fprintf(out, "Forwarding team %s's events to %s\n", opts.TeamID, opts.ForwardTo)
+			fmt.Fprintf(out, "Your webhook signing secret for this session is %s\n", secret)
+		},
 		Forward: func(ctx context.Context, ev relaybook.LiveEvent) string {
 			res := delivery.Send(ctx, client, &postgres.DeliveryJob{
 				EventID: ev.ID, EventType: ev.Type, Payload: ev.Payload, URL: opts.ForwardTo, Secret: secret,

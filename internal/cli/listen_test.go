@@ -273,3 +273,22 @@ func (p *process) stop(t *testing.T, sig os.Signal) int {
 	}
 	return p.cmd.ProcessState.ExitCode()
 }
+
+func TestListenUsage(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv("RELAYBOOK_TOKEN", "")
+	base := []string{"listen", "--team", "00000000-0000-4000-8000-000000000000", "--forward-to", "http://localhost:3000/hook"}
+	e.fails(2, base, "--token", "RELAYBOOK_TOKEN")
+	e.fails(2, []string{"listen", "--forward-to", "http://localhost:3000/hook", "--token", "t"}, "--team is required")
+	e.fails(2, []string{"listen", "--team", "x", "--token", "t"}, "--forward-to is required")
+	e.fails(2, append(base, "--token", "t", "--events", "contact.exploded"), "--events", "contact.exploded")
+	e.fails(2, append(base[:4], "ftp://x", "--token", "t"), "--forward-to", "http://")
+	e.fails(2, append(base, "--token", "t", "--api", "localhost:8080"), "--api")
+	// A token the server refuses ends listen with the reason, not a retry loop.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":{"code":"unauthorized","message":"invalid or expired token"}}`)
+	}))
+	defer srv.Close()
+	e.fails(1, append(base, "--token", "expired", "--api", srv.URL), "401", "invalid or expired token")
+}

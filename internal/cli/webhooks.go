@@ -12,7 +12,7 @@ import (
 )
 
 func newCmdWebhooks(f *Factory) *cobra.Command {
-	return newNounCmd("webhooks", "Create, list, show, update and delete webhooks",
+	return newNounCmd("webhooks", "Create, list, show, update and delete webhooks; rotate their secrets",
 		newCmdWebhooksCreate(f),
 		newCmdWebhooksList(f),
 		newCmdWebhooksShow(f),

@@ -8,12 +8,14 @@ package listen
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
@@ -38,6 +40,11 @@ type Listener struct {
 	// for this long; MaxBackoff caps the wait between reconnections.
 	IdleTimeout time.Duration
 	MaxBackoff  time.Duration
+	// Ready, when set, runs once, when the first stream opens: before any
+	// event is forwarded, and never when the server refuses the listener.
+	Ready func()
+
+	readyOnce sync.Once
 }
 
 // permanentError is an answer that reconnecting cannot change (a bad token,
@@ -128,6 +135,9 @@ func (l *Listener) follow(ctx context.Context) (connected bool, err error) {
 			ev, data = relaybook.LiveEvent{TeamID: l.TeamID}, nil
 		case field == "" && !connected: // the server's opening comment
 			connected = true
+			if l.Ready != nil {
+				l.readyOnce.Do(l.Ready)
+			}
 			fmt.Fprintf(l.Status, "connected to %s; listening for team %s's events\n", l.API, l.TeamID)
 		case field == "id":
 			ev.ID = value
@@ -141,7 +151,11 @@ func (l *Listener) follow(ctx context.Context) (connected bool, err error) {
 
 func (l *Listener) dispatch(ctx context.Context, ev relaybook.LiveEvent) {
 	if ev.Type == "dropped" {
-		fmt.Fprintf(l.Status, "the server dropped events for this listener (total %s): it fell behind\n", strings.Trim(strings.TrimPrefix(string(ev.Payload), `{"dropped":`), "}"))
+		var d struct {
+			Dropped uint64 `json:"dropped"`
+		}
+		_ = json.Unmarshal(ev.Payload, &d)
+		fmt.Fprintf(l.Status, "this listener fell behind: the server dropped %d events for it so far\n", d.Dropped)
 		return
 	}
 	start := time.Now()
@@ -153,7 +167,16 @@ func (l *Listener) dispatch(ctx context.Context, ev relaybook.LiveEvent) {
 // than 429, since reconnecting will not fix a token or a team.
 func refusal(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	msg := fmt.Sprintf("the server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	text := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+		text = e.Error.Message
+	}
+	msg := fmt.Sprintf("the server answered %s: %s", resp.Status, text)
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 		return &permanentError{msg}
 	}
