@@ -25,6 +25,11 @@ type Hub struct {
 	mu     sync.Mutex
 	teams  map[string]*teamSubs
 	closed bool
+
+	// netMu orders SUBSCRIBE and UNSUBSCRIBE commands, so that a team's
+	// last listener leaving while a new one arrives cannot unsubscribe the
+	// newcomer's channel.
+	netMu sync.Mutex
 }
 
 type teamSubs struct {
@@ -76,7 +81,10 @@ func (h *Hub) Subscribe(teamID string) (relaybook.EventSubscription, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
 	if first {
-		if err := h.ps.Subscribe(ctx, channel(teamID)); err != nil {
+		h.netMu.Lock()
+		err := h.ps.Subscribe(ctx, channel(teamID))
+		h.netMu.Unlock()
+		if err != nil {
 			sub.Close()
 			return nil, relaybook.Errorf(relaybook.EUNAVAILABLE, "event stream: redis: %v", err)
 		}
@@ -143,7 +151,15 @@ func (h *Hub) remove(sub *Subscription) {
 		delete(h.teams, sub.teamID)
 	}
 	h.mu.Unlock()
-	if last {
+	if !last {
+		return
+	}
+	h.netMu.Lock()
+	defer h.netMu.Unlock()
+	h.mu.Lock()
+	back := h.teams[sub.teamID] != nil // a new listener came meanwhile
+	h.mu.Unlock()
+	if !back {
 		ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 		defer cancel()
 		_ = h.ps.Unsubscribe(ctx, channel(sub.teamID)) // a failure only costs messages nobody reads

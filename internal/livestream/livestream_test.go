@@ -126,3 +126,32 @@ func TestPublishNeverBlocks(t *testing.T) {
 func unreachableRedis() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 }
+
+// TestResubscribe: a team's only listener leaving and a new one arriving at
+// once (listen reconnecting) leaves the newcomer subscribed.
+func TestResubscribe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hub := livestream.NewHub(ctx, testenv.Redis(t), 8, nil)
+	pub := livestream.NewPublisher(testenv.Redis(t), 8, nil)
+	defer pub.Close()
+	team := testenv.UniqueName("team")
+	for i := range 20 {
+		sub, err := hub.Subscribe(team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go sub.Close() // races the next Subscribe
+		if i == 19 {
+			next, err := hub.Subscribe(team)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond) // let the racing Close finish
+			pub.Publish([]relaybook.Event{event(team, i)})
+			if got := receive(t, next); got.ID != event(team, i).ID {
+				t.Errorf("got %+v", got)
+			}
+		}
+	}
+}
