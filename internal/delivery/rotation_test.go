@@ -33,7 +33,7 @@ func TestRotationGrace(t *testing.T) {
 	ctx := context.Background()
 	oldSecret := hook.Secret
 
-	const grace = 3 * time.Second
+	const grace = 5 * time.Second
 	rotated, err := postgres.NewWebhookService(e.db).RotateSecret(ctx, e.team.ID, hook.Webhook.ID, grace)
 	if err != nil {
 		t.Fatal(err)
