@@ -17,7 +17,8 @@ services:
 	scripts/services.sh
 
 # Static checks, then every test (real PostgreSQL and Redis) with the race
-# detector, then a short run of each API fuzzer. The fuzzers run a count of
+# detector, then a short run of each API fuzzer, then the README's
+# integration block as a script. The fuzzers run a count of
 # inputs (a few seconds' worth here), not a duration: with -fuzztime 4s,
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" at the deadline (golang/go#75804, fixed in Go 1.27).
@@ -27,6 +28,9 @@ test: lint
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactCreate$$' -fuzztime $(FUZZ_EXECS)
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzContactPatch$$' -fuzztime $(FUZZ_EXECS)
 	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookCreate$$' -fuzztime $(FUZZ_EXECS)
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzWebhookUpdate$$' -fuzztime $(FUZZ_EXECS)
+	$(GO) test ./internal/api/ -run '^$$' -fuzz '^FuzzLabelAdd$$' -fuzztime $(FUZZ_EXECS)
+	scripts/readme-check.sh
 
 lint:
 	@out=$$(gofmt -l cmd config internal scripts 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

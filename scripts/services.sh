@@ -37,6 +37,10 @@ wait_for() { # wait_for NAME COMMAND...
 pg_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT"; }
 redis_up() { [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
 
+# The README's integration block and its check use jq, curl and python3.
+command -v jq >/dev/null || apt_install jq
+command -v curl >/dev/null || apt_install curl
+
 # --- PostgreSQL ---
 command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
 if ! pg_up; then

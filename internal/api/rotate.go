@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -14,13 +16,9 @@ type rotateBody struct {
 }
 
 func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
-	rotator, ok := s.svc.Webhooks.(relaybook.SecretRotator)
-	if !ok {
-		s.fail(w, r, relaybook.Errorf(relaybook.EINTERNAL, "secret rotation is not available"))
-		return
-	}
-	hook, err := s.teamWebhook(r)
-	if err != nil {
+	vars := mux.Vars(r)
+	// An unknown or foreign webhook is a 404 whatever the body holds.
+	if _, err := s.svc.Webhooks.FindWebhook(r.Context(), vars["team_id"], vars["webhook_id"]); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -40,6 +38,6 @@ func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
 		}
 		grace = d
 	}
-	nw, err := rotator.RotateSecret(r.Context(), hook.TeamID, hook.ID, grace)
+	nw, err := s.svc.Webhooks.RotateSecret(r.Context(), vars["team_id"], vars["webhook_id"], grace)
 	s.respond(w, r, http.StatusOK, nw, err)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/queue"
@@ -27,11 +28,34 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 	}, nil
 }
 
-// redisOpt reads redis.url for Asynq.
-func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
-	opt, err := asynq.ParseRedisURI(cfg.Redis.URL)
+// redisOptions parses redis.url. It is the one parser of the URL: serve's
+// rate limiter takes the options as they are and Asynq takes the same
+// settings (redisOpt), so the queue and the limits always agree on the
+// server, the database and the credentials, ACL user included.
+func redisOptions(cfg *config.Config) (*redis.Options, error) {
+	opts, err := redis.ParseURL(cfg.Redis.URL)
 	if err != nil {
 		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
 	}
-	return opt, nil
+	return opts, nil
+}
+
+// redisOpt is Asynq's connection to redis.url.
+func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
+	o, err := redisOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.RedisClientOpt{
+		Network:      o.Network,
+		Addr:         o.Addr,
+		Username:     o.Username,
+		Password:     o.Password,
+		DB:           o.DB,
+		DialTimeout:  o.DialTimeout,
+		ReadTimeout:  o.ReadTimeout,
+		WriteTimeout: o.WriteTimeout,
+		PoolSize:     o.PoolSize,
+		TLSConfig:    o.TLSConfig,
+	}, nil
 }

@@ -14,23 +14,26 @@ import (
 	"github.com/relaybook/relaybook/internal/api"
 	"github.com/relaybook/relaybook/internal/delivery"
 	"github.com/relaybook/relaybook/internal/listen"
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/safehttp"
 	"github.com/relaybook/relaybook/internal/signature"
 )
 
+// listenOptions need no service: listen talks to a running serve over
+// HTTP, never to the database.
 type listenOptions struct {
-	f         *Factory
+	IO        *IOStreams
 	TeamID    string
 	ForwardTo string
-	Events    string
-	API       string
-	Token     string
+	// Events is the --events flag, split; empty means every event.
+	Events []string
+	API    string
+	Token  string
 }
 
-func newCmdListen(f *Factory) *cobra.Command {
-	opts := &listenOptions{f: f}
+func newCmdListen(f *Factory, runF func(*listenOptions) error) *cobra.Command {
+	opts := &listenOptions{}
+	var events string
 	cmd := &cobra.Command{
 		Use:   "listen --team TEAM --forward-to URL [--events EVENT[,EVENT…]] [--api URL] [--token JWT]",
 		Short: "Forward a team's live events to a local URL, for developing a receiver",
@@ -62,36 +65,37 @@ RELAYBOOK_TOKEN (relaybook token mints one).`,
 					return usagef("%s: %s must be an http:// or https:// URL, got %q", cmd.CommandPath(), flag, raw)
 				}
 			}
-			var events []string
-			if opts.Events != "" {
-				events = splitList(opts.Events)
-				if err := relaybook.ValidateEventTypes("--events", events); err != nil {
+			opts.Events = nil
+			if events != "" {
+				opts.Events = splitList(events)
+				if err := relaybook.ValidateEventTypes("--events", opts.Events); err != nil {
 					return usagef("%s: %s", cmd.CommandPath(), err.Error())
 				}
 			}
-			return listenRun(cmd.Context(), opts, events)
+			opts.IO = f.IO
+			return run(cmd.Context(), opts, runF, listenRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
 	cmd.Flags().StringVar(&opts.ForwardTo, "forward-to", "", "the local URL that receives the events (required)")
-	cmd.Flags().StringVar(&opts.Events, "events", "", eventsHelp+" (default: all)")
+	cmd.Flags().StringVar(&events, "events", "", eventsHelp+" (default: all)")
 	cmd.Flags().StringVar(&opts.API, "api", "http://127.0.0.1:8080", "base URL of a running relaybook serve")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "team-admin JWT (default: $RELAYBOOK_TOKEN)")
 	return cmd
 }
 
-func listenRun(ctx context.Context, opts *listenOptions, events []string) error {
+func listenRun(ctx context.Context, opts *listenOptions) error {
 	secret, err := signature.NewSecret()
 	if err != nil {
 		return err
 	}
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	// The local receiver gets exactly what a webhook would: delivery.Send,
 	// its headers and signatures, and the same client (loopback allowed).
 	client := safehttp.NewClient(safehttp.Options{AllowPrivateNetworks: true})
 	l := &listen.Listener{
-		API: opts.API, TeamID: opts.TeamID, Token: opts.Token, Events: events,
-		Out: out, Status: opts.f.IO.ErrOut,
+		API: opts.API, TeamID: opts.TeamID, Token: opts.Token, Events: opts.Events,
+		Out: out, Status: opts.IO.ErrOut,
 		Client:      &http.Client{},
 		IdleTimeout: 4 * api.DefaultHeartbeat, MaxBackoff: 30 * time.Second,
 		// The secret is printed once the stream is open, so a refused
@@ -101,7 +105,7 @@ func listenRun(ctx context.Context, opts *listenOptions, events []string) error 
 			fmt.Fprintf(out, "Your webhook signing secret for this session is %s\n", secret)
 		},
 		Forward: func(ctx context.Context, ev relaybook.LiveEvent) string {
-			res := delivery.Send(ctx, client, &postgres.DeliveryJob{
+			res := delivery.Send(ctx, client, &relaybook.DeliveryJob{
 				EventID: ev.ID, EventType: ev.Type, Payload: ev.Payload, URL: opts.ForwardTo, Secret: secret,
 			}, 1)
 			if res.Status == 0 {
@@ -113,6 +117,6 @@ func listenRun(ctx context.Context, opts *listenOptions, events []string) error 
 	if err := l.Run(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(opts.f.IO.ErrOut, "stopped")
+	fmt.Fprintln(opts.IO.ErrOut, "stopped")
 	return nil
 }

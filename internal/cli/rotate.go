@@ -6,18 +6,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 type webhooksRotateOptions struct {
-	f     *Factory
-	ID    string
-	Grace time.Duration
+	printer
+	Config   func() (*config.Config, error)
+	Webhooks func(context.Context) (relaybook.WebhookService, error)
+	ID       string
+	Grace    time.Duration
 }
 
-func newCmdWebhooksRotateSecret(f *Factory) *cobra.Command {
-	opts := &webhooksRotateOptions{f: f}
+func newCmdWebhooksRotateSecret(f *Factory, runF func(*webhooksRotateOptions) error) *cobra.Command {
+	opts := &webhooksRotateOptions{Config: f.Config, Webhooks: f.Webhooks}
 	cmd := &cobra.Command{
 		Use:   "rotate-secret ID [--grace DURATION]",
 		Short: "Give a webhook a new signing secret; the old one keeps signing for a grace period",
@@ -37,10 +39,8 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 			if err := relaybook.ValidateGrace("--grace", opts.Grace); err != nil {
 				return usagef("%s: %s", cmd.CommandPath(), err.Error())
 			}
-			if err := requireSetting(f, "security.encryption_key"); err != nil {
-				return err
-			}
-			return webhooksRotateRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, webhooksRotateRun)
 		},
 	}
 	cmd.Flags().DurationVar(&opts.Grace, "grace", relaybook.DefaultRotationGrace, "how long the old secret keeps signing beside the new one (0 to 720h)")
@@ -48,9 +48,13 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 }
 
 func webhooksRotateRun(ctx context.Context, opts *webhooksRotateOptions) error {
-	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.NewWebhook, error) {
-		return s.RotateSecret(ctx, "", opts.ID, opts.Grace)
-	}, func(w *relaybook.NewWebhook) [][2]string {
+	// Like create: the new secret is sealed under the encryption key.
+	if _, err := requireSetting(opts.Config, "security.encryption_key"); err != nil {
+		return err
+	}
+	err := printOne(ctx, opts.printer, opts.Webhooks, func(s relaybook.WebhookService) (*relaybook.CreatedWebhook, error) {
+		return s.RotateSecret(ctx, relaybook.AnyTeam, opts.ID, opts.Grace)
+	}, func(w *relaybook.CreatedWebhook) [][2]string {
 		lines := append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})
 		if opts.Grace > 0 {
 			lines = append(lines, [2]string{"previous_secret_signs_until", relaybook.NewTime(time.Now().Add(opts.Grace)).String()})
@@ -60,6 +64,6 @@ func webhooksRotateRun(ctx context.Context, opts *webhooksRotateOptions) error {
 	if err != nil {
 		return err
 	}
-	showOnce(opts.f, "new signing secret")
+	opts.showOnce("new signing secret")
 	return nil
 }

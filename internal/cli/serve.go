@@ -12,7 +12,6 @@ import (
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
 	"github.com/relaybook/relaybook/internal/livestream"
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 )
 
@@ -27,8 +26,15 @@ const (
 	liveBuffer = 256
 )
 
-func newCmdServe(f *Factory) *cobra.Command {
-	var addr string
+// serveOptions hold the Factory itself: serve is wiring, and builds the
+// database, the Redis client and the API server through it.
+type serveOptions struct {
+	Factory *Factory
+	Addr    string // --addr; serve reads it as server.addr
+}
+
+func newCmdServe(f *Factory, runF func(*serveOptions) error) *cobra.Command {
+	opts := &serveOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the REST API server",
@@ -40,36 +46,27 @@ SIGTERM, then lets in-flight requests finish (server.shutdown_timeout).
 If Redis is down, the API keeps serving and rate-limits per process.`,
 		Args: requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return serveRun(cmd.Context(), f)
+			return run(cmd.Context(), opts, runF, serveRun)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
 	// Registered before Config() first runs, so --addr overrides the file
 	// and RELAYBOOK_SERVER_ADDR.
 	f.ConfigFlags["server.addr"] = cmd.Flags().Lookup("addr")
 	return cmd
 }
 
-func serveRun(ctx context.Context, f *Factory) error {
-	cfg, err := f.Config()
+func serveRun(ctx context.Context, opts *serveOptions) error {
+	cfg, err := requireSetting(opts.Factory.Config, "auth.jwt_secret", "security.encryption_key")
 	if err != nil {
 		return err
 	}
-	tuneGC()
-	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
-		return err
-	}
-	redisOpts, err := redis.ParseURL(cfg.Redis.URL)
-	if err != nil {
-		return &config.Error{Key: "redis.url", Msg: err.Error()}
-	}
-	log := newLogger(f.IO.ErrOut)
-	startPprof(cfg.Debug.PprofAddr, log)
-	db, err := f.DB(ctx)
+	redisOpts, err := redisOptions(cfg)
 	if err != nil {
 		return err
 	}
-	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
+	db, log, err := opts.Factory.startProcess(ctx, cfg)
+	if err != nil {
 		return err
 	}
 	// Keep Redis connections ready too: the rate limiter allows itself
@@ -94,14 +91,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 	publisher := livestream.NewPublisher(rdb, liveQueue, log)
 	defer publisher.Close()
 	db.Events = publisher
-	srv := api.NewServer(api.Services{
-		Contacts:   postgres.NewContactService(db),
-		Books:      postgres.NewBookService(db),
-		APIKeys:    postgres.NewAPIKeyService(db),
-		Webhooks:   postgres.NewWebhookService(db),
-		Deliveries: postgres.NewDeliveryService(db),
-		Members:    postgres.NewMemberService(db),
-	}, api.Options{
+	srv := api.NewServer(apiServices(db), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,

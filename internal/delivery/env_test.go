@@ -93,7 +93,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 		o.sweepGrace = time.Hour // sweeping is off unless a test turns it on
 	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
-		DB: e.db, Redis: e.redis, Queue: e.queue,
+		Store: e.db, Redis: e.redis, Queue: e.queue,
 		Concurrency: 10, PollInterval: 5 * time.Millisecond,
 		Timeout: o.timeout, RetryDelays: o.delays, AllowPrivateNetworks: allow,
 		SweepInterval: 100 * time.Millisecond, SweepGrace: o.sweepGrace,
@@ -106,7 +106,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 	return w
 }
 
-func (e *env) webhook(url string, events ...string) *relaybook.NewWebhook {
+func (e *env) webhook(url string, events ...string) *relaybook.CreatedWebhook {
 	e.t.Helper()
 	if len(events) == 0 {
 		events = relaybook.EventTypes

@@ -12,8 +12,6 @@ import (
 	"github.com/relaybook/relaybook/internal/signature"
 )
 
-var _ relaybook.SecretRotator = (*WebhookService)(nil)
-
 // previousAAD binds a sealed previous secret to its webhook and to its
 // column: swapped with the current secret's ciphertext, neither opens.
 func previousAAD(webhookID string) []byte { return []byte(webhookID + "/previous") }
@@ -36,37 +34,38 @@ func (s *WebhookService) newSealedSecret(id string) (c Cipher, secret string, se
 // RotateSecret gives the webhook a new secret and keeps the current one as
 // the previous secret until grace has passed (none when grace is 0). A
 // rotation during another's grace drops the older previous secret: at most
-// two secrets ever sign.
-func (s *WebhookService) RotateSecret(ctx context.Context, teamID, id string, grace time.Duration) (*relaybook.NewWebhook, error) {
+// two secrets ever sign. teamID is relaybook.AnyTeam for the operator CLI.
+func (s *WebhookService) RotateSecret(ctx context.Context, teamID, id string, grace time.Duration) (*relaybook.CreatedWebhook, error) {
 	if err := relaybook.ValidateGrace("grace", grace); err != nil {
 		return nil, err
 	}
-	c, secret, sealed, err := s.newSealedSecret(id)
-	if err != nil {
-		return nil, err
-	}
 	var w *relaybook.Webhook
-	err = s.db.inTx(ctx, func(tx *Tx) error {
-		found, err := findWebhook(ctx, tx, id, true)
+	var secret string
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		found, err := findWebhook(ctx, tx, teamID, id, true)
 		if err != nil {
 			return err
 		}
 		w = found
-		if teamID != "" && w.TeamID != teamID {
-			return relaybook.NotFound("webhook", id)
+		// Sealed under the stored (canonical) id, whatever case the caller
+		// used: the id is the ciphertext's associated data.
+		c, fresh, sealed, err := s.newSealedSecret(w.ID)
+		if err != nil {
+			return err
 		}
+		secret = fresh
 		var previous []byte
 		var expires *time.Time
 		if grace > 0 {
 			var current []byte
-			if err := tx.GetContext(ctx, &current, `SELECT secret_ciphertext FROM webhooks WHERE id = $1`, id); err != nil {
+			if err := tx.GetContext(ctx, &current, `SELECT secret_ciphertext FROM webhooks WHERE id = $1`, w.ID); err != nil {
 				return mapError(err)
 			}
-			old, err := c.Open(current, []byte(id))
+			old, err := c.Open(current, []byte(w.ID))
 			if err != nil {
-				return fmt.Errorf("webhook %s secret: %w", id, err)
+				return fmt.Errorf("webhook %s secret: %w", w.ID, err)
 			}
-			if previous, err = c.Seal(old, previousAAD(id)); err != nil {
+			if previous, err = c.Seal(old, previousAAD(w.ID)); err != nil {
 				return fmt.Errorf("seal previous webhook secret: %w", err)
 			}
 			t := time.Now().Add(grace)
@@ -74,13 +73,13 @@ func (s *WebhookService) RotateSecret(ctx context.Context, teamID, id string, gr
 		}
 		w.UpdatedAt = relaybook.Now()
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET secret_ciphertext = $2, previous_secret_ciphertext = $3,
-			previous_secret_expires_at = $4, updated_at = $5 WHERE id = $1`, id, sealed, previous, expires, w.UpdatedAt)
+			previous_secret_expires_at = $4, updated_at = $5 WHERE id = $1`, w.ID, sealed, previous, expires, w.UpdatedAt)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &relaybook.NewWebhook{Webhook: w, Secret: secret}, nil
+	return &relaybook.CreatedWebhook{Webhook: w, Secret: secret}, nil
 }
 
 // EraseExpiredSecrets erases every previous secret whose grace ended before
@@ -99,12 +98,13 @@ func (db *DB) EraseExpiredSecrets(ctx context.Context, now time.Time) (int64, er
 // still in their grace. Expired ones are not used, and erased on the way
 // (lazily, beside the sweeper's cleanup), so a delivery never signs with a
 // secret past its grace even when the cleanup has not run yet.
-func (db *DB) openPreviousSecrets(ctx context.Context, jobs []*DeliveryJob) error {
+func (db *DB) openPreviousSecrets(ctx context.Context, rows []*deliveryJobRow) error {
 	now := time.Now()
 	var expired []string
-	for _, j := range jobs {
-		sealed, expires := j.PreviousSecretCiphertext, j.PreviousSecretExpiresAt
-		j.PreviousSecretCiphertext, j.PreviousSecretExpiresAt = nil, sql.NullTime{}
+	for _, r := range rows {
+		j := &r.DeliveryJob
+		sealed, expires := r.PreviousSecretCiphertext, r.PreviousSecretExpiresAt
+		r.PreviousSecretCiphertext, r.PreviousSecretExpiresAt = nil, sql.NullTime{}
 		switch {
 		case sealed == nil:
 		case !expires.Time.After(now):

@@ -431,7 +431,7 @@ func (h *harness) workerThroughput(ctx context.Context) (workerResult, error) {
 	defer client.Close()
 	enq := &queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, DeliveryTimeout: 10 * time.Second}
 	if err := parallel(8, len(ids), func(i int) error {
-		_, err := enq.Enqueue(ctx, []relaybook.Job{{DeliveryID: ids[i], Attempt: 1, RunAt: time.Now()}})
+		_, err := enq.Enqueue(ctx, []relaybook.DeliveryTask{{DeliveryID: ids[i], Attempt: 1, RunAt: time.Now()}})
 		return err
 	}); err != nil {
 		return workerResult{}, err
