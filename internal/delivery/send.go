@@ -57,7 +57,7 @@ func Classify(status int) Outcome {
 }
 
 // Send makes one attempt: POST the payload, signed, with the headers of
-// design.md, and read at most safehttp.MaxResponseBody of the answer.
+// design.md, and read at most relaybook.MaxStoredResponseBody of the answer.
 func Send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, attempt int) Result {
 	start := time.Now()
 	res := send(ctx, client, job, attempt)
@@ -88,7 +88,7 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 		return Result{Outcome: classifyError(err), Err: describeError(err)}
 	}
 	defer resp.Body.Close()
-	body, readErr := safehttp.ReadCapped(resp.Body, safehttp.MaxResponseBody)
+	body, readErr := safehttp.ReadCapped(resp.Body, relaybook.MaxStoredResponseBody)
 	res := Result{Outcome: Classify(resp.StatusCode), Status: resp.StatusCode, Body: string(body)}
 	if readErr != nil && res.Outcome == Succeeded {
 		// The receiver said 2xx; a body cut short does not undo that.
@@ -125,6 +125,12 @@ func describeError(err error) string {
 		return "refused: " + relaybook.Innermost(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ue) && ue.Timeout():
 		return "timeout: no response in time"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// Not dnsErr.Error(): it names our resolver's address, which is the
+		// relay's business, not the tenant's.
+		return "network error: could not resolve host " + dnsErr.Name
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
