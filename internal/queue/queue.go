@@ -96,9 +96,15 @@ func ParseDeliverPayload(b []byte) (DeliverPayload, error) {
 
 // Enqueuer puts jobs on the queue.
 type Enqueuer struct {
-	Client          *asynq.Client
-	Queue           string
+	Client *asynq.Client
+	Queue  string
+	// Shards spreads jobs over ShardNames(Queue, Shards) by delivery id;
+	// 0 or 1 keeps them all on Queue.
+	Shards          int
 	DeliveryTimeout time.Duration
+
+	namesOnce sync.Once
+	names     []string
 }
 
 // Enqueue enqueues jobs one by one. A job whose task already exists counts
@@ -106,7 +112,7 @@ type Enqueuer struct {
 func (e *Enqueuer) Enqueue(ctx context.Context, jobs []relaybook.Job) (int, error) {
 	n := 0
 	for _, job := range jobs {
-		task, err := NewDeliverTask(job, e.Queue, e.DeliveryTimeout)
+		task, err := NewDeliverTask(job, e.queueFor(job.DeliveryID), e.DeliveryTimeout)
 		if err != nil {
 			return n, err
 		}
@@ -120,7 +126,9 @@ func (e *Enqueuer) Enqueue(ctx context.Context, jobs []relaybook.Job) (int, erro
 
 // ServerOptions are the knobs of the worker's Asynq server.
 type ServerOptions struct {
-	Queue           string
+	Queue string
+	// Shards is the Enqueuer's: the server consumes every shard.
+	Shards          int
 	Concurrency     int
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration
@@ -136,7 +144,7 @@ func ServerConfig(o ServerOptions) asynq.Config {
 	}
 	return asynq.Config{
 		Concurrency: o.Concurrency,
-		Queues:      map[string]int{o.Queue: 1},
+		Queues:      consumed(o.Queue, o.Shards),
 		// Asynq polls an empty queue instead of blocking; the poll interval is
 		// the delivery latency floor when the worker is idle (default 1 s).
 		TaskCheckInterval: o.PollInterval,
