@@ -8,6 +8,7 @@ import (
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/queue"
+	"github.com/relaybook/relaybook/internal/redisconn"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -20,18 +21,19 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 		return nil, nil, err
 	}
 	client := asynq.NewClient(opt)
-	d := queue.NewDispatcher(&queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, DeliveryTimeout: cfg.Delivery.Timeout}, slog.Default())
+	d := queue.NewDispatcher(&queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, Shards: cfg.Queue.Shards, DeliveryTimeout: cfg.Delivery.Timeout}, slog.Default())
 	return d, func() {
 		d.Close(3 * time.Second)
 		client.Close()
 	}, nil
 }
 
-// redisOpt reads redis.url for Asynq.
+// redisOpt is Asynq's connection to the configured Redis (one node,
+// Sentinel or Cluster; see internal/redisconn).
 func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
-	opt, err := asynq.ParseRedisURI(cfg.Redis.URL)
+	conn, err := redisconn.New(cfg.Redis)
 	if err != nil {
-		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
+		return nil, err
 	}
-	return opt, nil
+	return conn.Asynq(), nil
 }
