@@ -45,6 +45,8 @@ type DB struct {
 	URLPolicy relaybook.URLPolicy
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
+	// unprepared: behind PgBouncer (see PgBouncer), prepare nothing.
+	unprepared bool
 
 	// Concurrent requests share round trips: keys looks up their API keys
 	// in one query, pages reads their contact pages in one query, creates
@@ -57,7 +59,10 @@ type DB struct {
 // prepared returns a prepared statement for a hot query, preparing it once.
 // PostgreSQL then parses and plans it once per connection instead of on
 // every call, which for the engine's CTEs is most of their cost.
-func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+func (db *DB) prepared(ctx context.Context, query string) (statement, error) {
+	if db.unprepared {
+		return unprepared{db.db, query}, nil
+	}
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sqlx.Stmt), nil
 	}
@@ -73,8 +78,9 @@ func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 }
 
 // Open connects to PostgreSQL and checks that it answers.
-func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
-	connector, err := pq.NewConnector(withDriverSettings(dsn))
+func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, error) {
+	o := newOpenOptions(opts)
+	connector, err := pq.NewConnector(o.dsn(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -91,7 +97,7 @@ func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
 		db.Close()
 		return nil, Unavailable(err)
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, unprepared: o.pgbouncer}
 	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
 	d.pages = batch.New(pageReaders, maxPageBatch, 0, d.readPages)
 	d.creates = batch.New(1, maxCreateBatch, 0, d.createContacts)
