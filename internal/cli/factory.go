@@ -65,7 +65,7 @@ func (f *Factory) DB(ctx context.Context) (*postgres.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns, dbOptions(cfg)...)
 	if err != nil {
 		return nil, err
 	}

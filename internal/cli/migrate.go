@@ -12,6 +12,9 @@ func newCmdMigrate(f *Factory) *cobra.Command {
 		Short: "Apply the PostgreSQL schema (idempotent, safe to run concurrently)",
 		Args:  requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireDirectDB(f, "migrate"); err != nil {
+				return err
+			}
 			db, err := f.DB(cmd.Context())
 			if err != nil {
 				return err
