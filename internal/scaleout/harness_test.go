@@ -384,10 +384,10 @@ func newDatabase(t *testing.T) string {
 // fixture is a team with a book, an API key and a webhook to a receiver
 // for contact.created, made straight in PostgreSQL.
 type fixture struct {
-	db     *postgres.DB
-	team   *relaybook.Team
-	book   *relaybook.Book
-	key    string
+	db        *postgres.DB
+	team      *relaybook.Team
+	book      *relaybook.Book
+	key       string
 	webhookID string
 }
 
