@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,7 +81,8 @@ func TestRedisCluster(t *testing.T) {
 	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
 	defer cluster.Close()
 	ctx := context.Background()
-	masters := 0
+	// ForEachMaster visits the masters concurrently.
+	var masters atomic.Int32
 	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 		keys, err := node.Keys(ctx, "asynq:{deliveries-*}:processed").Result()
 		if err != nil {
@@ -89,11 +91,11 @@ func TestRedisCluster(t *testing.T) {
 		if len(keys) != 1 {
 			t.Errorf("master %s processed %d shards (%v), want 1", node.Options().Addr, len(keys), keys)
 		}
-		masters++
+		masters.Add(1)
 		return nil
 	})
-	if err != nil || masters != 3 {
-		t.Errorf("visited %d masters: %v", masters, err)
+	if err != nil || masters.Load() != 3 {
+		t.Errorf("visited %d masters: %v", masters.Load(), err)
 	}
 }
 
