@@ -36,6 +36,7 @@ type settings struct {
 	adminURL    string
 	redisAddr   string
 	clusterPort string
+	steps       string
 }
 
 func envOr(key, def string) string {
@@ -59,6 +60,7 @@ func main() {
 		adminURL:    envOr("SCALE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		redisAddr:   envOr("SCALE_REDIS_ADDR", "127.0.0.1:6379"),
 		clusterPort: envOr("SCALE_CLUSTER_PORT", "7150"),
+		steps:       os.Getenv("SCALE_STEPS"),
 	}
 	if err := run(s); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
@@ -75,31 +77,41 @@ func run(s settings) error {
 	}
 	defer h.close()
 
-	fmt.Printf("\n1. workers against a %d ms receiver (worker.concurrency %d, %d deliveries)\n", s.receiverMS, slowConcurrency, s.n)
-	var base float64
-	for _, workers := range []int{1, 2, 3} {
-		m, err := h.drain(ctx, workers, s.n, "/slow", slowConcurrency, false)
+	if s.runs("workers") {
+		fmt.Printf("\n1. workers against a %d ms receiver (worker.concurrency %d, %d deliveries)\n", s.receiverMS, slowConcurrency, s.n)
+		var base float64
+		for _, workers := range []int{1, 2, 3} {
+			m, err := h.drain(ctx, workers, s.n, "/slow", slowConcurrency, false)
+			if err != nil {
+				return err
+			}
+			if workers == 1 {
+				base = m.perSecond
+			}
+			fmt.Printf("   %d worker(s): %7.0f deliveries/s  (%.2fx)\n", workers, m.perSecond, m.perSecond/base)
+		}
+	}
+	if s.runs("costs") {
+		fmt.Printf("\n2. one worker, instant receiver, worker.concurrency 100, %d deliveries\n", s.n)
+		m, err := h.drain(ctx, 1, s.n, "/fast", 100, true)
 		if err != nil {
 			return err
 		}
-		if workers == 1 {
-			base = m.perSecond
+		m.print(s.n)
+	}
+	if s.runs("shards") {
+		fmt.Printf("\n3. ceiling B (Asynq + signed POST, concurrency 50) on a 3-master Redis Cluster, %d tasks\n", s.n)
+		if err := h.clusterCeiling(ctx, s.n); err != nil {
+			return err
 		}
-		fmt.Printf("   %d worker(s): %7.0f deliveries/s  (%.2fx)\n", workers, m.perSecond, m.perSecond/base)
-	}
-
-	fmt.Printf("\n2. one worker, instant receiver, worker.concurrency 100, %d deliveries\n", s.n)
-	m, err := h.drain(ctx, 1, s.n, "/fast", 100, true)
-	if err != nil {
-		return err
-	}
-	m.print(s.n)
-
-	fmt.Printf("\n3. ceiling B (Asynq + signed POST, concurrency 50) on a 3-master Redis Cluster, %d tasks\n", s.n)
-	if err := h.clusterCeiling(ctx, s.n); err != nil {
-		return err
 	}
 	return nil
+}
+
+// runs reports whether SCALE_STEPS (workers,costs,shards; default all)
+// includes step.
+func (s settings) runs(step string) bool {
+	return s.steps == "" || strings.Contains(s.steps, step)
 }
 
 func logf(format string, args ...any) {

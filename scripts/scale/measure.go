@@ -23,9 +23,9 @@ import (
 type pgStats struct{ commits, inserted, updated, deleted int64 }
 
 func (h *harness) pgStats(ctx context.Context) (pgStats, error) {
-	// The statistics collector publishes a backend's counts when it goes
-	// idle, at most once a second.
-	time.Sleep(1500 * time.Millisecond)
+	// A backend publishes its counts when it goes idle, at most once a
+	// second, and up to 10 s later when the shared statistics are busy.
+	time.Sleep(11 * time.Second)
 	var s pgStats
 	err := h.db.SQL().QueryRowContext(ctx, `SELECT xact_commit, tup_inserted, tup_updated, tup_deleted
 		FROM pg_stat_database WHERE datname = $1`, dbName).Scan(&s.commits, &s.inserted, &s.updated, &s.deleted)
@@ -89,6 +89,7 @@ type measurement struct {
 	fillRedis, drainRedis map[string]int64
 	fillRedisN, drainN    int64
 	idleRedisPerSecond    float64
+	redisCPUPerDelivery   float64 // Redis server CPU seconds, worker side
 	fillPG, drainPG       pgStats
 	pgConns, redisConns   int64
 }
@@ -99,6 +100,7 @@ func (m measurement) print(n int) {
 	fmt.Printf("   worker CPU per delivery         %.3f ms  (%.0f deliveries per worker core-second)\n", m.cpuPerDelivery*1000, 1/m.cpuPerDelivery)
 	fmt.Printf("   Redis commands per delivery     dispatch %.2f (%s)\n", float64(m.fillRedisN)/f, top(m.fillRedis, f, 4))
 	fmt.Printf("                                   worker   %.2f (%s)\n", float64(m.drainN)/f, top(m.drainRedis, f, 6))
+	fmt.Printf("   Redis CPU per delivery, worker  %.3f ms  (%.0f deliveries per Redis core-second)\n", m.redisCPUPerDelivery*1000, 1/m.redisCPUPerDelivery)
 	fmt.Printf("   Redis commands/s, idle worker   %.0f\n", m.idleRedisPerSecond)
 	fmt.Printf("   PostgreSQL per delivery         create: %.3f commits, %.2f rows inserted, %.2f updated\n",
 		float64(m.fillPG.commits)/f, float64(m.fillPG.inserted)/f, float64(m.fillPG.updated)/f)
@@ -194,6 +196,10 @@ func (h *harness) drain(ctx context.Context, workers, n int, path string, concur
 			return m, err
 		}
 	}
+	rcpu0, err := redisCPU(ctx, h.rdb)
+	if err != nil {
+		return m, err
+	}
 	cpu0, err := cpuSeconds(ws[0].cmd.Process.Pid)
 	if err != nil {
 		return m, err
@@ -213,6 +219,11 @@ func (h *harness) drain(ctx context.Context, workers, n int, path string, concur
 		return m, err
 	}
 	m.cpuPerDelivery = (cpu1 - cpu0) * float64(workers) / float64(n)
+	rcpu1, err := redisCPU(ctx, h.rdb)
+	if err != nil {
+		return m, err
+	}
+	m.redisCPUPerDelivery = (rcpu1 - rcpu0) / float64(n)
 	if detailed {
 		if r1, err = commandStats(ctx, h.rdb); err != nil {
 			return m, err
@@ -259,11 +270,12 @@ func (h *harness) clusterCeiling(ctx context.Context, n int) error {
 		nodeClients[i] = redis.NewClient(&redis.Options{Addr: a})
 		defer nodeClients[i].Close()
 	}
-	for _, shards := range []int{1, 3} {
-		names := queue.ShardNames(fmt.Sprintf("ceiling%d", shards), shards)
+	// Alternating, twice: the machine's load drifts between runs.
+	for round, shards := range []int{1, 3, 1, 3} {
+		names := queue.ShardNames(fmt.Sprintf("ceiling%d-%d", shards, round), shards)
 		for i := range n {
 			task := asynq.NewTask("scale:post", nil)
-			if _, err := client.EnqueueContext(ctx, task, asynq.Queue(names[i%len(names)]), asynq.TaskID(fmt.Sprintf("s%d-%d", shards, i))); err != nil {
+			if _, err := client.EnqueueContext(ctx, task, asynq.Queue(names[i%len(names)]), asynq.TaskID(fmt.Sprintf("s%d-%d-%d", shards, round, i))); err != nil {
 				return err
 			}
 		}
@@ -312,4 +324,21 @@ func (h *harness) clusterCeiling(ctx context.Context, n int) error {
 		fmt.Printf("   %d queue(s): %6.0f tasks/s; Redis commands per task by node: %s\n", shards, float64(n)/elapsed.Seconds(), strings.Join(per, ", "))
 	}
 	return nil
+}
+
+// redisCPU is the Redis server's CPU seconds so far (INFO cpu).
+func redisCPU(ctx context.Context, c *redis.Client) (float64, error) {
+	info, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return total, nil
 }
