@@ -16,36 +16,72 @@ const deliveryWait = 90 * time.Second
 // twoServes is the deployment under test: two serve processes and a worker
 // sharing one Redis configuration.
 type twoServes struct {
-	a, b string // the APIs' base URLs
+	a, b   string // the APIs' base URLs
+	procs  []*proc
+	create int // contacts created through them so far
 }
 
-func startTwoServes(t *testing.T, env []string) twoServes {
+func startTwoServes(t *testing.T, env []string) *twoServes {
 	t.Helper()
-	_, a := startServe(t, "serve-a", env)
-	_, b := startServe(t, "serve-b", env)
+	pa, a := startServe(t, "serve-a", env)
+	pb, b := startServe(t, "serve-b", env)
 	startWorker(t, "worker", env)
-	return twoServes{a, b}
+	return &twoServes{a: a, b: b, procs: []*proc{pa, pb}}
 }
 
-// checkSharedLimit spends a key's 100 requests of the minute alternately on
-// both processes, all created, and then expects 429 from each: the limit is
-// one count in Redis, not one per process.
-func (s twoServes) checkSharedLimit(t *testing.T, f *fixture, key string, first int) {
+// fallbackLine is what the rate limiter logs when Redis did not answer
+// within its 100 ms and it limits per process instead.
+const fallbackLine = "rate limiter: Redis unreachable"
+
+// checkSharedLimit spends a fresh key's 100 requests of the minute
+// alternately on both processes, all created, and then expects 429 from
+// each: the limit is one count in Redis, not one per process. When the
+// limiter fell back to per-process limits (Redis slower than 100 ms on a
+// loaded machine; the fallback is by design) it tries again with a new key,
+// up to three times: the claim is about the limit while Redis answers.
+func (s *twoServes) checkSharedLimit(t *testing.T, f *fixture) {
 	t.Helper()
-	for i := range 100 {
-		base := s.a
-		if i%2 == 1 {
-			base = s.b
+	for try := 1; ; try++ {
+		fellBack := s.fallbacks()
+		key := f.newKey(t)
+		for i := range 100 {
+			base := s.a
+			if i%2 == 1 {
+				base = s.b
+			}
+			if code := f.createContact(t, base, key, s.create); code != http.StatusCreated {
+				t.Fatalf("request %d to %s: status %d, want 201", i+1, base, code)
+			}
+			s.create++
 		}
-		if code := f.createContact(t, base, key, first+i); code != http.StatusCreated {
-			t.Fatalf("request %d to %s: status %d, want 201", i+1, base, code)
+		var allowed []string
+		for _, base := range []string{s.a, s.b} {
+			switch code := f.createContact(t, base, key, s.create); code {
+			case http.StatusTooManyRequests:
+			case http.StatusCreated:
+				s.create++
+				allowed = append(allowed, base)
+			default:
+				t.Fatalf("101st request to %s: status %d", base, code)
+			}
 		}
+		if len(allowed) == 0 {
+			return
+		}
+		if s.fallbacks() == fellBack || try == 3 {
+			t.Fatalf("101st request of the minute created a contact on %v, want 429 (try %d)", allowed, try)
+		}
+		t.Logf("try %d: the rate limiter fell back to per-process limits (Redis slower than its timeout); again with a new key", try)
 	}
-	for _, base := range []string{s.a, s.b} {
-		if code := f.createContact(t, base, key, -1); code != http.StatusTooManyRequests {
-			t.Errorf("101st request of the minute, to %s: status %d, want 429", base, code)
-		}
+}
+
+// fallbacks counts the fallback lines the serve processes have logged.
+func (s *twoServes) fallbacks() int {
+	n := 0
+	for _, p := range s.procs {
+		n += strings.Count(p.out.String(), fallbackLine)
 	}
+	return n
 }
 
 func checkDelivered(t *testing.T, f *fixture, rcv *receiver, n int) {
@@ -74,8 +110,8 @@ func TestRedisCluster(t *testing.T) {
 	f := newFixture(t, dbURL, rcv.url)
 	env := append(baseEnv(dbURL), "RELAYBOOK_REDIS_CLUSTER_ADDRS="+addrs, "RELAYBOOK_QUEUE_SHARDS=3")
 	s := startTwoServes(t, env)
-	s.checkSharedLimit(t, f, f.key, 0)
-	checkDelivered(t, f, rcv, 100)
+	s.checkSharedLimit(t, f)
+	checkDelivered(t, f, rcv, s.create)
 
 	// Asynq counts processed tasks per queue, in the queue's slot.
 	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
@@ -111,8 +147,8 @@ func TestRedisSentinel(t *testing.T) {
 	f := newFixture(t, dbURL, rcv.url)
 	env := append(baseEnv(dbURL), "RELAYBOOK_REDIS_SENTINEL_MASTER="+master, "RELAYBOOK_REDIS_SENTINEL_ADDRS="+sentinel)
 	s := startTwoServes(t, env)
-	s.checkSharedLimit(t, f, f.key, 0)
-	checkDelivered(t, f, rcv, 100)
+	s.checkSharedLimit(t, f)
+	checkDelivered(t, f, rcv, s.create)
 
 	serviceAction(t, "redis-sentinel.sh", "failover", svc...)
 	key := f.newKey(t)
@@ -121,9 +157,10 @@ func TestRedisSentinel(t *testing.T) {
 		if i%2 == 1 {
 			base = s.b
 		}
-		if code := f.createContact(t, base, key, 100+i); code != http.StatusCreated {
+		if code := f.createContact(t, base, key, s.create); code != http.StatusCreated {
 			t.Fatalf("after the failover, request %d to %s: status %d", i+1, base, code)
 		}
+		s.create++
 	}
-	checkDelivered(t, f, rcv, 120)
+	checkDelivered(t, f, rcv, s.create)
 }

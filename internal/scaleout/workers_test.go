@@ -22,7 +22,7 @@ import (
 // whatever the machine's speed, and more workers should drain
 // proportionally faster.
 const (
-	slowReceiver   = 200 * time.Millisecond
+	slowReceiver   = 500 * time.Millisecond
 	slotsPerWorker = 10
 )
 
@@ -124,11 +124,12 @@ func stopAll(t *testing.T, ws []*proc) {
 
 // TestWorkersScaleOut: three workers drain a receiver-bound load at least
 // 2.5 times faster than one (3 is the ideal), and no event is lost or
-// doubled. The load is sized so one worker needs several seconds: the
-// comparison is between two drains on the same machine, not against a
-// fixed time.
+// doubled. The comparison is between two drains on the same machine, not
+// against a fixed time; the receiver's half second makes each slot's own
+// overhead (dequeue, load, record: tens of ms on a loaded machine) small
+// beside it, which the ratio needs.
 func TestWorkersScaleOut(t *testing.T) {
-	const n = 450
+	const n = 300
 	l := newLoad(t)
 
 	l.fill(t, n)
@@ -166,7 +167,7 @@ func TestWorkersScaleOut(t *testing.T) {
 // answer and recording it).
 func TestWorkerStopAndKillLoseNothing(t *testing.T) {
 	t.Parallel()
-	const n = 450
+	const n = 300
 	l := newLoad(t)
 	l.fill(t, n)
 	ws := l.startWorkers(t, 3, "worker")
