@@ -95,7 +95,7 @@ func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, e
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, Unavailable(err)
+		return nil, Unavailable(startupHint(err))
 	}
 	d := &DB{db: db, unprepared: o.pgbouncer}
 	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -61,6 +62,15 @@ func withoutSetting(dsn, key string) string {
 		}
 	}
 	return strings.Join(kept, " ")
+}
+
+// startupHint adds the fix to PgBouncer's refusal of a startup parameter,
+// which is what a pool without PgBouncer() meets when it dials PgBouncer.
+func startupHint(err error) error {
+	if strings.Contains(err.Error(), "unsupported startup parameter") {
+		return fmt.Errorf("%w; if database.url is PgBouncer, set database.pgbouncer: true", err)
+	}
+	return err
 }
 
 // statement is what the hot paths run: a prepared statement, or the query

@@ -27,8 +27,8 @@ func TestPgBouncer(t *testing.T) {
 	env := append(baseEnv(u.String()), "RELAYBOOK_REDIS_URL="+testenv.RedisURL(t))
 
 	plain := startProc(t, "serve-without-pgbouncer", append(env, "RELAYBOOK_SERVER_ADDR="+freeAddr(t)), "serve")
-	if err, out := plain.exited(30 * time.Second); err == nil || !strings.Contains(out, "jit") {
-		t.Errorf("serve through PgBouncer without database.pgbouncer: exit %v, want the jit startup parameter refused:\n%s", err, out)
+	if err, out := plain.exited(30 * time.Second); err == nil || !strings.Contains(out, "jit") || !strings.Contains(out, "set database.pgbouncer: true") {
+		t.Errorf("serve through PgBouncer without database.pgbouncer: exit %v, want the jit startup parameter refused, with the fix:\n%s", err, out)
 	}
 
 	env = append(env, "RELAYBOOK_DATABASE_PGBOUNCER=true")
