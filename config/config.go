@@ -43,28 +43,6 @@ type Database struct {
 	PgBouncer bool
 }
 
-// Redis is one of three topologies: URL (one node), Sentinel, or Cluster.
-// Load leaves at most one of Sentinel and Cluster set; when either is, URL
-// is ignored.
-type Redis struct {
-	URL      string
-	Sentinel RedisSentinel
-	Cluster  RedisCluster
-}
-
-type RedisSentinel struct {
-	Master string
-	Addrs  []string
-}
-
-type RedisCluster struct {
-	Addrs []string
-}
-
-type Queue struct {
-	Shards int
-}
-
 type Server struct {
 	Addr            string
 	ShutdownTimeout time.Duration

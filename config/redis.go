@@ -6,6 +6,29 @@ import (
 	"strings"
 )
 
+// Redis is one of three topologies: URL (one node), Sentinel, or Cluster.
+// Load leaves at most one of Sentinel and Cluster set; when either is, URL
+// is ignored.
+type Redis struct {
+	URL      string
+	Sentinel RedisSentinel
+	Cluster  RedisCluster
+}
+
+type RedisSentinel struct {
+	Master string
+	Addrs  []string
+}
+
+type RedisCluster struct {
+	Addrs []string
+}
+
+// Queue is how deliveries spread over Redis: Shards queues (queue.shards).
+type Queue struct {
+	Shards int
+}
+
 // redis reads the Redis topology: redis.url, unless a Sentinel or Cluster
 // is configured, in which case redis.url is ignored (not even checked, so
 // a leftover default never gets in the way).

@@ -32,9 +32,9 @@ func TestBooks(t *testing.T) {
 	if labels == nil || len(labels) != 0 {
 		t.Errorf("labels of a new book = %v, want []", labels)
 	}
-	_, err = e.svc.Books.CreateLabel(context.Background(), tm.ID, second.ID, "b-label", "blue")
+	_, err = e.svc.Books.CreateLabel(context.Background(), tm.ID, second.ID, relaybook.LabelInput{Name: "b-label", Color: "blue"})
 	must(t, err)
-	_, err = e.svc.Books.CreateLabel(context.Background(), tm.ID, second.ID, "A-label", "")
+	_, err = e.svc.Books.CreateLabel(context.Background(), tm.ID, second.ID, relaybook.LabelInput{Name: "A-label", Color: ""})
 	must(t, err)
 	do(t, "GET", e.url+"/api/v1/books/"+second.ID+"/labels", h, nil).expect(t, http.StatusOK).data(t, &labels)
 	if len(labels) != 2 || labels[0].Name != "A-label" || labels[1].Color != "blue" || labels[1].BookID != second.ID {

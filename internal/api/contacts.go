@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -10,7 +9,7 @@ import (
 )
 
 func (s *Server) handleListContacts(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, relaybook.DefaultContactLimit, relaybook.MaxContactLimit)
+	limit, err := queryLimit(r, relaybook.DefaultContactLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -67,14 +66,6 @@ func (s *Server) handleAddLabel(w http.ResponseWriter, r *http.Request) {
 	var ref relaybook.LabelRef
 	if err := decodeJSON(w, r, &ref); err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if ref.LabelID != "" && (ref.Name != "" || ref.Color != "") {
-		s.fail(w, r, relaybook.Invalid("label_id", "give label_id, or name (and color), not both"))
-		return
-	}
-	if ref.LabelID == "" && strings.TrimSpace(ref.Name) == "" {
-		s.fail(w, r, relaybook.Invalid("label_id", "give label_id, or name to use (or create) a label by name"))
 		return
 	}
 	c, err := s.svc.Contacts.AddLabel(r.Context(), scopeFrom(r.Context()), mux.Vars(r)["id"], ref)

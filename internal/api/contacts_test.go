@@ -41,7 +41,7 @@ func TestAPIKeyAuthFailures(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	tm := e.newTeam(t)
 	c := newContact(t, e, tm, "Jane")
-	label, err := e.svc.Books.CreateLabel(context.Background(), tm.ID, tm.Book.ID, "VIP", "red")
+	label, err := e.svc.Books.CreateLabel(context.Background(), tm.ID, tm.Book.ID, relaybook.LabelInput{Name: "VIP", Color: "red"})
 	must(t, err)
 
 	revoked, err := e.svc.APIKeys.CreateAPIKey(context.Background(), tm.ID, "old")
@@ -89,7 +89,7 @@ func TestForeignBooksAndContacts(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	mine, other := e.newTeam(t), e.newTeam(t)
 	c := newContact(t, e, mine, "Jane")
-	label, err := e.svc.Books.CreateLabel(context.Background(), mine.ID, mine.Book.ID, "VIP", "")
+	label, err := e.svc.Books.CreateLabel(context.Background(), mine.ID, mine.Book.ID, relaybook.LabelInput{Name: "VIP", Color: ""})
 	must(t, err)
 	theirs := newContact(t, e, other, "Bob")
 
@@ -274,7 +274,7 @@ func TestContactValidation(t *testing.T) {
 	t.Run("create/nothing to call it by", func(t *testing.T) {
 		do(t, "POST", e.url+"/api/v1/contacts", h, `{"notes":"who?"}`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
 		do(t, "POST", e.url+"/api/v1/contacts", h, `{}`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
-		do(t, "POST", e.url+"/api/v1/contacts", h, `null`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "first_name")
+		do(t, "POST", e.url+"/api/v1/contacts", h, `null`).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "body")
 	})
 
 	malformed := map[string]string{

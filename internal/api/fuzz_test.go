@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -59,38 +61,148 @@ var webhookSeeds = []string{
 	`{"url":"https://x.example","events":["contact.created"]}}`,
 }
 
-// fuzzJSON fuzzes one JSON body: whatever arrives, the answer is the
-// route's success status or a 4xx envelope, never a 5xx or a panic.
-func fuzzJSON(f *testing.F, seeds []string, route func(e *env, tm *team) (method, url string, h map[string]string, success int)) {
+var labelSeeds = []string{
+	`{"name":"VIP","color":"red"}`,
+	`{"name":"  VIP  "}`,
+	`{"name":"vip"}`,
+	`{"name":"a\u0000b"}`,
+	`{"name":"x","color":"\u0000"}`,
+	`{"name":"x","color":"` + strings.Repeat("c", 40) + `"}`,
+	`{"name":"` + strings.Repeat("é", 201) + `"}`,
+	`{"label_id":"00000000-0000-0000-0000-000000000000"}`,
+	`{"label_id":"not-a-uuid"}`,
+	`{"label_id":"x","name":"y"}`,
+	`{"NAME":"x"}`,
+	`{"name":""}`,
+	`{}`,
+	`null`,
+	`[]`,
+}
+
+var webhookPatchSeeds = []string{
+	`{"active":false}`,
+	`{"active":true,"events":["contact.deleted"]}`,
+	`{"url":"https://moved.example/hook"}`,
+	`{"url":"https://x.example:99999/"}`,
+	`{"url":"https://x.example/\u0000"}`,
+	`{"events":[]}`,
+	`{"events":["nope"]}`,
+	`{"URL":"https://x.example"}`,
+	`{"active":"no"}`,
+	`{}`,
+	`null`,
+}
+
+// fuzzRoute is one write route under fuzzing: where to send the body, what
+// success looks like, and where a later GET reads the object back.
+type fuzzRoute struct {
+	method, url string
+	headers     map[string]string
+	success     int
+	// readBack returns the GET URL for a successful answer's data and the
+	// part of that data the GET must return unchanged; nil skips the check.
+	readBack func(t *testing.T, data []byte) (url string, want []byte)
+}
+
+// fuzzJSON fuzzes one JSON body. Whatever arrives, the answer is the route's
+// success status or a 4xx envelope, never a 5xx or a panic; and what a
+// success answered is what a later GET returns, so nothing is stored in
+// another form than the one shown.
+func fuzzJSON(f *testing.F, seeds []string, route func(e *env, tm *team) fuzzRoute) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
 	e := newEnv(f, api.Options{})
-	method, url, h, success := route(e, e.newTeam(f))
-	allowed := []int{success, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}
+	rt := route(e, e.newTeam(f))
+	// 404: a body may name an object that does not exist (a label_id).
+	allowed := []int{rt.success, http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}
 	f.Fuzz(func(t *testing.T, body string) {
-		r := do(t, method, url, h, body)
+		r := do(t, rt.method, rt.url, rt.headers, body)
 		if !slices.Contains(allowed, r.Status) {
 			t.Fatalf("status %d not one of %v: %s", r.Status, allowed, r.Raw)
+		}
+		if r.Status != rt.success || rt.readBack == nil {
+			return
+		}
+		url, want := rt.readBack(t, r.Body.Data)
+		got := do(t, http.MethodGet, url, rt.headers, nil).expect(t, http.StatusOK)
+		if !jsonEqual(t, got.Body.Data, want) {
+			t.Fatalf("answered %s but a GET returns %s", want, got.Body.Data)
 		}
 	})
 }
 
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	must(t, json.Unmarshal(a, &x))
+	must(t, json.Unmarshal(b, &y))
+	return reflect.DeepEqual(x, y)
+}
+
+// field returns one member of a JSON object.
+func field(t *testing.T, data []byte, name string) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	must(t, json.Unmarshal(data, &m))
+	return m[name]
+}
+
+func idOf(data []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(data, &v)
+	return v.ID
+}
+
+func contactRoute(e *env) func(t *testing.T, data []byte) (string, []byte) {
+	return func(_ *testing.T, data []byte) (string, []byte) {
+		return e.url + "/api/v1/contacts/" + idOf(data), data
+	}
+}
+
 func FuzzContactCreate(f *testing.F) {
-	fuzzJSON(f, contactSeeds, func(e *env, tm *team) (string, string, map[string]string, int) {
-		return "POST", e.url + "/api/v1/contacts", tm.keyHeaders(), http.StatusCreated
+	fuzzJSON(f, contactSeeds, func(e *env, tm *team) fuzzRoute {
+		return fuzzRoute{"POST", e.url + "/api/v1/contacts", tm.keyHeaders(), http.StatusCreated, contactRoute(e)}
 	})
 }
 
 func FuzzContactPatch(f *testing.F) {
-	fuzzJSON(f, contactSeeds, func(e *env, tm *team) (string, string, map[string]string, int) {
+	fuzzJSON(f, contactSeeds, func(e *env, tm *team) fuzzRoute {
 		c := newContact(f, e, tm, "Jane")
-		return "PATCH", e.url + "/api/v1/contacts/" + c.ID, tm.keyHeaders(), http.StatusOK
+		return fuzzRoute{"PATCH", e.url + "/api/v1/contacts/" + c.ID, tm.keyHeaders(), http.StatusOK, contactRoute(e)}
+	})
+}
+
+func FuzzLabelAdd(f *testing.F) {
+	fuzzJSON(f, labelSeeds, func(e *env, tm *team) fuzzRoute {
+		c := newContact(f, e, tm, "Jane")
+		return fuzzRoute{"POST", e.url + "/api/v1/contacts/" + c.ID + "/labels", tm.keyHeaders(), http.StatusOK, contactRoute(e)}
 	})
 }
 
 func FuzzWebhookCreate(f *testing.F) {
-	fuzzJSON(f, webhookSeeds, func(e *env, tm *team) (string, string, map[string]string, int) {
-		return "POST", e.url + "/api/teams/" + tm.ID + "/webhooks", bearerHeader(token(f, tm.Admin)), http.StatusCreated
+	fuzzJSON(f, webhookSeeds, func(e *env, tm *team) fuzzRoute {
+		base := e.url + "/api/teams/" + tm.ID + "/webhooks"
+		return fuzzRoute{"POST", base, bearerHeader(token(f, tm.Admin)), http.StatusCreated, func(t *testing.T, data []byte) (string, []byte) {
+			hook := field(t, data, "webhook")
+			return base + "/" + idOf(hook), hook
+		}}
+	})
+}
+
+func FuzzWebhookUpdate(f *testing.F) {
+	fuzzJSON(f, webhookPatchSeeds, func(e *env, tm *team) fuzzRoute {
+		admin := bearerHeader(token(f, tm.Admin))
+		var created struct {
+			Webhook struct {
+				ID string `json:"id"`
+			} `json:"webhook"`
+		}
+		do(f, "POST", e.url+"/api/teams/"+tm.ID+"/webhooks", admin,
+			`{"url":"https://x.example/hook","events":["contact.created"]}`).expect(f, http.StatusCreated).data(f, &created)
+		url := e.url + "/api/teams/" + tm.ID + "/webhooks/" + created.Webhook.ID
+		return fuzzRoute{"PATCH", url, admin, http.StatusOK, func(_ *testing.T, data []byte) (string, []byte) { return url, data }}
 	})
 }

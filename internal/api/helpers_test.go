@@ -93,9 +93,9 @@ func (e *env) newTeam(tb testing.TB) *team {
 	must(tb, err)
 	key, err := e.svc.APIKeys.CreateAPIKey(ctx, tm.ID, "CRM Sync")
 	must(tb, err)
-	admin, err := e.svc.Members.AddMember(ctx, relaybook.NewMember{TeamID: tm.ID, Email: "admin-" + suffix + "@example.com", Role: relaybook.RoleAdmin})
+	admin, err := e.svc.Members.AddMember(ctx, relaybook.MemberInput{TeamID: tm.ID, Email: "admin-" + suffix + "@example.com", Role: relaybook.RoleAdmin})
 	must(tb, err)
-	member, err := e.svc.Members.AddMember(ctx, relaybook.NewMember{TeamID: tm.ID, Email: "member-" + suffix + "@example.com", Role: relaybook.RoleMember})
+	member, err := e.svc.Members.AddMember(ctx, relaybook.MemberInput{TeamID: tm.ID, Email: "member-" + suffix + "@example.com", Role: relaybook.RoleMember})
 	must(tb, err)
 	return &team{ID: tm.ID, Book: book, Key: key.Key, KeyID: key.APIKey.ID, Admin: admin.UserID, Member: member.UserID}
 }

@@ -174,6 +174,23 @@ func (s *Server) apiKeyAuth(next http.Handler) http.Handler {
 	})
 }
 
+// canonicalIDs rewrites the ids in a request's path to their canonical
+// (lower-case) form before any handler sees them, so an id in upper case
+// names the same object, is compared equal to what is stored, and is never
+// echoed back in another form. What is not an id is left for the handler
+// to refuse.
+func canonicalIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vars := mux.Vars(r) // the router's own map: rewriting it rewrites the request's
+		for name, v := range vars {
+			if id, ok := relaybook.CanonicalID(v); ok {
+				vars[name] = id
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // bookScope takes X-Book-ID as the scope of every contact and label route.
 // It does not look the book up: every contact query is scoped by book and
 // team in SQL, so another team's (or no) book is a 404 there, and the
@@ -185,6 +202,9 @@ func (s *Server) bookScope(next http.Handler) http.Handler {
 		if bookID == "" {
 			s.fail(w, r, relaybook.Invalid("X-Book-ID", "header is required for contact and label routes: the id of one of your team's books"))
 			return
+		}
+		if id, ok := relaybook.CanonicalID(bookID); ok {
+			bookID = id
 		}
 		sc := relaybook.Scope{TeamID: key.TeamID, BookID: bookID}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxScope, sc)))

@@ -18,7 +18,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relaybook/relaybook/internal/ratelimit"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -34,7 +33,7 @@ type Services struct {
 
 // Limiter admits or refuses one request for a key (internal/ratelimit).
 type Limiter interface {
-	Allow(ctx context.Context, key string) (ratelimit.Result, error)
+	Allow(ctx context.Context, key string) (relaybook.RateLimit, error)
 }
 
 // Options configure a Server beyond its services.
@@ -93,6 +92,8 @@ func (s *Server) routes() *mux.Router {
 		s.writeJSON(w, r, http.StatusMethodNotAllowed, envelope{Error: &errorBody{
 			Code: "method_not_allowed", Message: r.Method + " is not allowed on " + truncate(r.URL.Path, 200)}})
 	})
+
+	r.Use(canonicalIDs)
 
 	r.Handle("/healthz", http.HandlerFunc(s.handleHealth)).Methods(http.MethodGet, http.MethodHead)
 

@@ -31,28 +31,16 @@ func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, http.StatusOK, hooks, err)
 }
 
-// teamWebhook finds the webhook in the path, as long as it belongs to the
-// team in the path: another team's webhook is a 404, like a missing one.
-func (s *Server) teamWebhook(r *http.Request) (*relaybook.Webhook, error) {
-	vars := mux.Vars(r)
-	hook, err := s.svc.Webhooks.FindWebhook(r.Context(), vars["webhook_id"])
-	if err != nil {
-		return nil, err
-	}
-	if hook.TeamID != vars["team_id"] {
-		return nil, relaybook.NotFound("webhook", vars["webhook_id"])
-	}
-	return hook, nil
-}
-
 func (s *Server) handleGetWebhook(w http.ResponseWriter, r *http.Request) {
-	hook, err := s.teamWebhook(r)
+	vars := mux.Vars(r)
+	hook, err := s.svc.Webhooks.FindWebhook(r.Context(), vars["team_id"], vars["webhook_id"])
 	s.respond(w, r, http.StatusOK, hook, err)
 }
 
 func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
-	hook, err := s.teamWebhook(r)
-	if err != nil {
+	vars := mux.Vars(r)
+	// An unknown or foreign webhook is a 404 whatever the body holds.
+	if _, err := s.svc.Webhooks.FindWebhook(r.Context(), vars["team_id"], vars["webhook_id"]); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -61,16 +49,13 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	hook, err = s.svc.Webhooks.UpdateWebhook(r.Context(), hook.ID, patch)
+	hook, err := s.svc.Webhooks.UpdateWebhook(r.Context(), vars["team_id"], vars["webhook_id"], patch)
 	s.respond(w, r, http.StatusOK, hook, err)
 }
 
 func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
-	hook, err := s.teamWebhook(r)
-	if err == nil {
-		_, err = s.svc.Webhooks.DeleteWebhook(r.Context(), hook.ID)
-	}
-	if err != nil {
+	vars := mux.Vars(r)
+	if _, err := s.svc.Webhooks.DeleteWebhook(r.Context(), vars["team_id"], vars["webhook_id"]); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -78,16 +63,13 @@ func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, relaybook.DefaultDeliveryLimit, relaybook.MaxDeliveryLimit)
+	limit, err := queryLimit(r, relaybook.DefaultDeliveryLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	hook, err := s.teamWebhook(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	attempts, err := s.svc.Deliveries.ListAttempts(r.Context(), relaybook.DeliveryFilter{WebhookID: hook.ID, Limit: limit})
+	vars := mux.Vars(r)
+	attempts, err := s.svc.Deliveries.ListAttempts(r.Context(), relaybook.DeliveryFilter{
+		TeamID: vars["team_id"], WebhookID: vars["webhook_id"], Limit: limit})
 	s.respond(w, r, http.StatusOK, attempts, err)
 }

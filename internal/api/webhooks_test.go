@@ -68,7 +68,7 @@ func TestTeamAuthFailures(t *testing.T) {
 		"API key":           "Bearer " + tm.Key,
 		"tampered claims":   "Bearer " + tamper(t, token(t, tm.Member), tm.Admin),
 	}
-	outsider, err := e.svc.Members.AddMember(context.Background(), relaybook.NewMember{TeamID: other.ID, Email: fmt.Sprintf("x%d@example.com", time.Now().UnixNano()), Role: relaybook.RoleMember})
+	outsider, err := e.svc.Members.AddMember(context.Background(), relaybook.MemberInput{TeamID: other.ID, Email: fmt.Sprintf("x%d@example.com", time.Now().UnixNano()), Role: relaybook.RoleMember})
 	must(t, err)
 	_, err = e.svc.Members.RemoveMember(context.Background(), other.ID, outsider.UserID)
 	must(t, err)
@@ -172,7 +172,7 @@ func TestWebhookLifecycle(t *testing.T) {
 			do(t, rt.method, e.url+rt.path, bearerHeader(tok), `{"active":false}`).expect(t, http.StatusNotFound, relaybook.ENOTFOUND)
 		}
 	}
-	theirsNow, err := e.svc.Webhooks.FindWebhook(context.Background(), theirs.ID)
+	theirsNow, err := e.svc.Webhooks.FindWebhook(context.Background(), relaybook.AnyTeam, theirs.ID)
 	must(t, err)
 	if !theirsNow.Active {
 		t.Error("another team's webhook was changed")

@@ -2,13 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -35,21 +34,20 @@ func newNounCmd(use, short string, verbs ...*cobra.Command) *cobra.Command {
 	return cmd
 }
 
-// service opens the database through the factory and builds one of the
-// postgres services on it, e.g. service(ctx, f, postgres.NewTeamService).
-func service[S any](ctx context.Context, f *Factory, newService func(*postgres.DB) S) (S, error) {
-	db, err := f.DB(ctx)
-	if err != nil {
-		var zero S
-		return zero, err
+// run calls runF when a test gave one, the command's run function
+// otherwise: flags are parsed and checked by then, so a test sees the
+// Options a command line produces without any service behind them.
+func run[O any](ctx context.Context, opts O, runF func(O) error, runX func(context.Context, O) error) error {
+	if runF != nil {
+		return runF(opts)
 	}
-	return newService(db), nil
+	return runX(ctx, opts)
 }
 
-// printOne opens a service, makes one call and prints the object it returns:
+// printOne gets a service, makes one call and prints the object it returns:
 // the JSON document with -o json, the "key: value" lines otherwise.
-func printOne[S, T any](ctx context.Context, f *Factory, newService func(*postgres.DB) S, call func(S) (T, error), lines func(T) [][2]string) error {
-	svc, err := service(ctx, f, newService)
+func printOne[S, T any](ctx context.Context, p printer, get func(context.Context) (S, error), call func(S) (T, error), lines func(T) [][2]string) error {
+	svc, err := get(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,13 +55,13 @@ func printOne[S, T any](ctx context.Context, f *Factory, newService func(*postgr
 	if err != nil {
 		return err
 	}
-	return f.PrintSummary(v, lines(v))
+	return p.printSummary(v, lines(v))
 }
 
-// printList opens a service, makes one call and prints the list it returns:
+// printList gets a service, makes one call and prints the list it returns:
 // a JSON array with -o json, a table otherwise.
-func printList[S, T any](ctx context.Context, f *Factory, newService func(*postgres.DB) S, call func(S) ([]T, error), header []string, row func(T) []string) error {
-	svc, err := service(ctx, f, newService)
+func printList[S, T any](ctx context.Context, p printer, get func(context.Context) (S, error), call func(S) ([]T, error), header []string, row func(T) []string) error {
+	svc, err := get(ctx)
 	if err != nil {
 		return err
 	}
@@ -71,7 +69,7 @@ func printList[S, T any](ctx context.Context, f *Factory, newService func(*postg
 	if err != nil {
 		return err
 	}
-	return f.Print(list, func() *Table {
+	return p.print(list, func() *Table {
 		t := &Table{Header: header}
 		for _, v := range list {
 			t.AddRow(row(v)...)
@@ -81,36 +79,42 @@ func printList[S, T any](ctx context.Context, f *Factory, newService func(*postg
 }
 
 // idOptions serve the verbs that take one id and no flags (books delete,
-// keys revoke, webhooks show|delete, deliveries show|redeliver).
-type idOptions struct {
-	f  *Factory
-	ID string
+// keys revoke, webhooks show|delete, deliveries show|redeliver); S is the
+// service the verb calls.
+type idOptions[S any] struct {
+	printer
+	Service func(context.Context) (S, error)
+	ID      string
 }
 
 // newIDCmd builds such a verb; use is like "delete ID".
-func newIDCmd(f *Factory, use, short, long string, run func(context.Context, *idOptions) error) *cobra.Command {
-	opts := &idOptions{f: f}
+func newIDCmd[S any](f *Factory, service func(context.Context) (S, error), use, short, long string,
+	runF func(*idOptions[S]) error, runX func(context.Context, *idOptions[S]) error) *cobra.Command {
+	opts := &idOptions[S]{Service: service}
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
 		Long:  long,
 		Args:  requireArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.printer = f.printer()
 			opts.ID = args[0]
-			return run(cmd.Context(), opts)
+			return run(cmd.Context(), opts, runF, runX)
 		},
 	}
 }
 
 // teamOptions serve the verbs whose only flag is --team (the list verbs).
-type teamOptions struct {
-	f      *Factory
-	TeamID string
+type teamOptions[S any] struct {
+	printer
+	Service func(context.Context) (S, error)
+	TeamID  string
 }
 
 // newTeamCmd builds such a verb; use is like "list --team TEAM".
-func newTeamCmd(f *Factory, use, short, long string, run func(context.Context, *teamOptions) error) *cobra.Command {
-	opts := &teamOptions{f: f}
+func newTeamCmd[S any](f *Factory, service func(context.Context) (S, error), use, short, long string,
+	runF func(*teamOptions[S]) error, runX func(context.Context, *teamOptions[S]) error) *cobra.Command {
+	opts := &teamOptions[S]{Service: service}
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
@@ -120,7 +124,8 @@ func newTeamCmd(f *Factory, use, short, long string, run func(context.Context, *
 			if err := requireFlags(cmd, "team"); err != nil {
 				return err
 			}
-			return run(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, runX)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
@@ -129,21 +134,15 @@ func newTeamCmd(f *Factory, use, short, long string, run func(context.Context, *
 
 // requireSetting loads the configuration and checks that keys without a
 // default are set: a usage/config error (exit 2) naming the key otherwise.
-func requireSetting(f *Factory, keys ...string) error {
-	cfg, err := f.Config()
+func requireSetting(getConfig func() (*config.Config, error), keys ...string) (*config.Config, error) {
+	cfg, err := getConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return cfg.Require(keys...)
-}
-
-// showOnce tells a person at the table output that a secret it just printed
-// cannot be printed again. JSON output stays one document on stdout and
-// quiet on stderr: scripts capture the secret themselves.
-func showOnce(f *Factory, what string) {
-	if f.Output != "json" {
-		fmt.Fprintf(f.IO.ErrOut, "The %s is shown once, now: store it somewhere safe. RelayBook cannot show it again.\n", what)
+	if err := cfg.Require(keys...); err != nil {
+		return nil, err
 	}
+	return cfg, nil
 }
 
 // splitList parses a comma-separated flag value ("a, b,c"), dropping empty

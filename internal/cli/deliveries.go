@@ -9,27 +9,27 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 func newCmdDeliveries(f *Factory) *cobra.Command {
 	return newNounCmd("deliveries", "List and show delivery attempts, redeliver",
-		newCmdDeliveriesList(f),
-		newCmdDeliveriesShow(f),
-		newCmdDeliveriesRedeliver(f),
+		newCmdDeliveriesList(f, nil),
+		newCmdDeliveriesShow(f, nil),
+		newCmdDeliveriesRedeliver(f, nil),
 	)
 }
 
 type deliveriesListOptions struct {
-	f          *Factory
+	printer
+	Deliveries func(context.Context) (relaybook.DeliveryService, error)
 	WebhookID  string
 	Limit      int
 	FailedOnly bool
 }
 
-func newCmdDeliveriesList(f *Factory) *cobra.Command {
-	opts := &deliveriesListOptions{f: f}
+func newCmdDeliveriesList(f *Factory, runF func(*deliveriesListOptions) error) *cobra.Command {
+	opts := &deliveriesListOptions{Deliveries: f.Deliveries}
 	cmd := &cobra.Command{
 		Use:   "list --webhook WEBHOOK [--limit 50] [--failed]",
 		Short: "List a webhook's delivery attempts, newest first",
@@ -47,7 +47,8 @@ With -o json it prints an array of delivery-log objects:
 			if opts.Limit < 1 || opts.Limit > relaybook.MaxDeliveryLimit {
 				return usagef("%s: --limit must be between 1 and %d, got %d", cmd.CommandPath(), relaybook.MaxDeliveryLimit, opts.Limit)
 			}
-			return deliveriesListRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, deliveriesListRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.WebhookID, "webhook", "", "webhook id (required)")
@@ -57,7 +58,7 @@ With -o json it prints an array of delivery-log objects:
 }
 
 func deliveriesListRun(ctx context.Context, opts *deliveriesListOptions) error {
-	return printList(ctx, opts.f, postgres.NewDeliveryService, func(s *postgres.DeliveryService) ([]*relaybook.DeliveryAttempt, error) {
+	return printList(ctx, opts.printer, opts.Deliveries, func(s relaybook.DeliveryService) ([]*relaybook.DeliveryAttempt, error) {
 		return s.ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly})
 	}, []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}, func(a *relaybook.DeliveryAttempt) []string {
 		return []string{a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
@@ -65,15 +66,17 @@ func deliveriesListRun(ctx context.Context, opts *deliveriesListOptions) error {
 	})
 }
 
-func newCmdDeliveriesShow(f *Factory) *cobra.Command {
-	return newIDCmd(f, "show ID", "Show one delivery attempt with its payload and response",
+type deliveriesShowOptions = idOptions[relaybook.DeliveryService]
+
+func newCmdDeliveriesShow(f *Factory, runF func(*deliveriesShowOptions) error) *cobra.Command {
+	return newIDCmd(f, f.Deliveries, "show ID", "Show one delivery attempt with its payload and response",
 		`Show one delivery attempt in full: the payload that was sent and the first
 4 KB of the response body. With -o json it prints the delivery-log object.`,
-		deliveriesShowRun)
+		runF, deliveriesShowRun)
 }
 
-func deliveriesShowRun(ctx context.Context, opts *idOptions) error {
-	deliveries, err := service(ctx, opts.f, postgres.NewDeliveryService)
+func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
+	deliveries, err := opts.Service(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func deliveriesShowRun(ctx context.Context, opts *idOptions) error {
 		{"error", a.Error},
 		{"created_at", a.CreatedAt.String()},
 	}
-	if err := opts.f.PrintSummary(a, lines); err != nil || opts.f.Output == "json" {
+	if err := opts.printSummary(a, lines); err != nil || opts.json() {
 		return err
 	}
 	// The payload and the response body are multi-line: shown as blocks
@@ -104,7 +107,7 @@ func deliveriesShowRun(ctx context.Context, opts *idOptions) error {
 		payload.Reset()
 		payload.Write(a.Payload)
 	}
-	_, err = fmt.Fprintf(opts.f.IO.Out, "\npayload:\n%s\n\nresponse_body:\n%s\n", payload.String(), a.ResponseBody)
+	_, err = fmt.Fprintf(opts.IO.Out, "\npayload:\n%s\n\nresponse_body:\n%s\n", payload.String(), a.ResponseBody)
 	return err
 }
 
@@ -114,19 +117,21 @@ type redelivery struct {
 	RedeliveryOf string `json:"redelivery_of"`
 }
 
-func newCmdDeliveriesRedeliver(f *Factory) *cobra.Command {
-	return newIDCmd(f, "redeliver ID", "Queue a fresh delivery of an attempt's event to its webhook",
+type deliveriesRedeliverOptions = idOptions[relaybook.DeliveryService]
+
+func newCmdDeliveriesRedeliver(f *Factory, runF func(*deliveriesRedeliverOptions) error) *cobra.Command {
+	return newIDCmd(f, f.Deliveries, "redeliver ID", "Queue a fresh delivery of an attempt's event to its webhook",
 		`Queue a fresh delivery of the event behind ID (a delivery attempt id, as
 "deliveries list" shows, or a delivery id) to the same webhook, due at once.
 It starts again at attempt 1 with the same event id (X-Relay-Event-ID), so
 receivers can tell it is the same event; a worker sends it.
 
 With -o json it prints {"delivery_id": "<the new delivery>", "redelivery_of": "<ID as given>"}.`,
-		deliveriesRedeliverRun)
+		runF, deliveriesRedeliverRun)
 }
 
-func deliveriesRedeliverRun(ctx context.Context, opts *idOptions) error {
-	return printOne(ctx, opts.f, postgres.NewDeliveryService, func(s *postgres.DeliveryService) (redelivery, error) {
+func deliveriesRedeliverRun(ctx context.Context, opts *deliveriesRedeliverOptions) error {
+	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.DeliveryService) (redelivery, error) {
 		id, err := s.Redeliver(ctx, opts.ID)
 		return redelivery{DeliveryID: id, RedeliveryOf: opts.ID}, err
 	}, func(r redelivery) [][2]string {

@@ -29,7 +29,10 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 }
 
 // redisOpt is Asynq's connection to the configured Redis (one node,
-// Sentinel or Cluster; see internal/redisconn).
+// Sentinel or Cluster). internal/redisconn is the one parser of redis.url:
+// serve's rate limiter gets its client from the same Conn, so the queue and
+// the limits always agree on the server, the database and the credentials,
+// ACL user included.
 func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
 	conn, err := redisconn.New(cfg.Redis)
 	if err != nil {

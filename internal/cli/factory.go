@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/spf13/pflag"
 
 	"github.com/relaybook/relaybook/config"
+	"github.com/relaybook/relaybook/internal/api"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/secretbox"
@@ -14,6 +16,12 @@ import (
 
 // Factory hands commands what they need, lazily: `relaybook --help` and
 // flag errors never touch the configuration, the database or Redis.
+//
+// Commands get services through the getters, typed as the domain's
+// interfaces; NewFactory backs them with PostgreSQL, and a test gives a
+// command fakes instead. This is the one file of the package that imports
+// internal/postgres: serve and worker, which are wiring themselves, reach
+// the concrete database through DB, startProcess and apiServices.
 type Factory struct {
 	IO *IOStreams
 
@@ -29,6 +37,13 @@ type Factory struct {
 	// change commits; nil leaves them to the worker's sweeper.
 	NewDispatcher func(cfg *config.Config) (relaybook.Dispatcher, func(), error)
 
+	Teams      func(context.Context) (relaybook.TeamService, error)
+	Members    func(context.Context) (relaybook.MemberService, error)
+	Books      func(context.Context) (relaybook.BookService, error)
+	APIKeys    func(context.Context) (relaybook.APIKeyService, error)
+	Webhooks   func(context.Context) (relaybook.WebhookService, error)
+	Deliveries func(context.Context) (relaybook.DeliveryService, error)
+
 	cfgOnce sync.Once
 	cfg     *config.Config
 	cfgErr  error
@@ -38,9 +53,81 @@ type Factory struct {
 	closeMux sync.Mutex
 }
 
-// NewFactory returns a Factory on the given streams.
+// NewFactory returns a Factory on the given streams whose services live in
+// PostgreSQL.
 func NewFactory(io *IOStreams) *Factory {
-	return &Factory{IO: io, Output: "table", ConfigFlags: map[string]*pflag.Flag{}, NewDispatcher: newDispatcher}
+	f := &Factory{IO: io, Output: "table", ConfigFlags: map[string]*pflag.Flag{}, NewDispatcher: newDispatcher}
+	f.Teams = onDB(f, func(db *postgres.DB) relaybook.TeamService { return postgres.NewTeamService(db) })
+	f.Members = onDB(f, func(db *postgres.DB) relaybook.MemberService { return postgres.NewMemberService(db) })
+	f.Books = onDB(f, func(db *postgres.DB) relaybook.BookService { return postgres.NewBookService(db) })
+	f.APIKeys = onDB(f, func(db *postgres.DB) relaybook.APIKeyService { return postgres.NewAPIKeyService(db) })
+	f.Webhooks = onDB(f, func(db *postgres.DB) relaybook.WebhookService { return postgres.NewWebhookService(db) })
+	f.Deliveries = onDB(f, func(db *postgres.DB) relaybook.DeliveryService { return postgres.NewDeliveryService(db) })
+	return f
+}
+
+// onDB makes a service getter: it opens the database on first use and
+// builds the service on it.
+func onDB[S any](f *Factory, newService func(*postgres.DB) S) func(context.Context) (S, error) {
+	return func(ctx context.Context) (S, error) {
+		db, err := f.DB(ctx)
+		if err != nil {
+			var zero S
+			return zero, err
+		}
+		return newService(db), nil
+	}
+}
+
+// apiServices are the API's services on db, for serve.
+func apiServices(db *postgres.DB) api.Services {
+	return api.Services{
+		Contacts:   postgres.NewContactService(db),
+		Books:      postgres.NewBookService(db),
+		APIKeys:    postgres.NewAPIKeyService(db),
+		Webhooks:   postgres.NewWebhookService(db),
+		Deliveries: postgres.NewDeliveryService(db),
+		Members:    postgres.NewMemberService(db),
+	}
+}
+
+// migrate applies the schema, for the migrate command. It refuses
+// database.pgbouncer: migrate holds an advisory lock across its statements,
+// which transaction pooling would hand to other clients' transactions.
+func (f *Factory) migrate(ctx context.Context) (*migration, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database.PgBouncer {
+		return nil, &config.Error{Key: "database.pgbouncer", Msg: "migrate needs PostgreSQL itself, not PgBouncer: run it with database.url pointing at PostgreSQL and database.pgbouncer false"}
+	}
+	db, err := f.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := db.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &migration{Applied: res.Applied, Version: res.Version}, nil
+}
+
+// startProcess does what serve and worker do first, once their settings
+// are complete: the GC target, the logger, pprof, and the database with its
+// connections already open, so the first requests do not queue behind dials.
+func (f *Factory) startProcess(ctx context.Context, cfg *config.Config) (*postgres.DB, *slog.Logger, error) {
+	tuneGC()
+	log := newLogger(f.IO.ErrOut)
+	startPprof(cfg.Debug.PprofAddr, log)
+	db, err := f.DB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
 }
 
 // Config loads the configuration once.
@@ -65,7 +152,13 @@ func (f *Factory) DB(ctx context.Context) (*postgres.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns, dbOptions(cfg)...)
+	var opts []postgres.Option
+	if cfg.Database.PgBouncer {
+		// No session state, so serve and worker run through PgBouncer in
+		// transaction pooling mode.
+		opts = append(opts, postgres.PgBouncer())
+	}
+	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns, opts...)
 	if err != nil {
 		return nil, err
 	}

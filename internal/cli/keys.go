@@ -5,26 +5,26 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 func newCmdKeys(f *Factory) *cobra.Command {
 	return newNounCmd("keys", "Create, list and revoke API keys",
-		newCmdKeysCreate(f),
-		newCmdKeysList(f),
-		newCmdKeysRevoke(f),
+		newCmdKeysCreate(f, nil),
+		newCmdKeysList(f, nil),
+		newCmdKeysRevoke(f, nil),
 	)
 }
 
 type keysCreateOptions struct {
-	f      *Factory
-	TeamID string
-	Name   string
+	printer
+	APIKeys func(context.Context) (relaybook.APIKeyService, error)
+	TeamID  string
+	Name    string
 }
 
-func newCmdKeysCreate(f *Factory) *cobra.Command {
-	opts := &keysCreateOptions{f: f}
+func newCmdKeysCreate(f *Factory, runF func(*keysCreateOptions) error) *cobra.Command {
+	opts := &keysCreateOptions{APIKeys: f.APIKeys}
 	cmd := &cobra.Command{
 		Use:   "create --team TEAM --name NAME",
 		Short: "Create an API key (the key is shown once)",
@@ -39,7 +39,8 @@ With -o json it prints one document:
 			if err := requireFlags(cmd, "team", "name"); err != nil {
 				return err
 			}
-			return keysCreateRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, keysCreateRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
@@ -48,44 +49,48 @@ With -o json it prints one document:
 }
 
 func keysCreateRun(ctx context.Context, opts *keysCreateOptions) error {
-	err := printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.NewAPIKey, error) {
+	err := printOne(ctx, opts.printer, opts.APIKeys, func(s relaybook.APIKeyService) (*relaybook.CreatedAPIKey, error) {
 		return s.CreateAPIKey(ctx, opts.TeamID, opts.Name)
-	}, func(k *relaybook.NewAPIKey) [][2]string {
+	}, func(k *relaybook.CreatedAPIKey) [][2]string {
 		return append(apiKeyLines(k.APIKey), [2]string{"key", k.Key})
 	})
 	if err != nil {
 		return err
 	}
-	showOnce(opts.f, "API key")
+	opts.showOnce("API key")
 	return nil
 }
 
-func newCmdKeysList(f *Factory) *cobra.Command {
-	return newTeamCmd(f, "list --team TEAM", "List a team's API keys, revoked ones included",
+type keysListOptions = teamOptions[relaybook.APIKeyService]
+
+func newCmdKeysList(f *Factory, runF func(*keysListOptions) error) *cobra.Command {
+	return newTeamCmd(f, f.APIKeys, "list --team TEAM", "List a team's API keys, revoked ones included",
 		`List a team's API keys, oldest first, revoked ones included. Only the display
 prefix of each key is shown; the key itself cannot be shown again.
 With -o json it prints an array of API key objects.`,
-		keysListRun)
+		runF, keysListRun)
 }
 
-func keysListRun(ctx context.Context, opts *teamOptions) error {
-	return printList(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) ([]*relaybook.APIKey, error) {
+func keysListRun(ctx context.Context, opts *keysListOptions) error {
+	return printList(ctx, opts.printer, opts.Service, func(s relaybook.APIKeyService) ([]*relaybook.APIKey, error) {
 		return s.ListAPIKeys(ctx, opts.TeamID)
 	}, []string{"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"}, func(k *relaybook.APIKey) []string {
 		return []string{k.ID, k.Name, k.Prefix, k.CreatedAt.String(), optTime(k.LastUsedAt), optTime(k.RevokedAt)}
 	})
 }
 
-func newCmdKeysRevoke(f *Factory) *cobra.Command {
-	return newIDCmd(f, "revoke ID", "Revoke an API key, effective immediately",
+type keysRevokeOptions = idOptions[relaybook.APIKeyService]
+
+func newCmdKeysRevoke(f *Factory, runF func(*keysRevokeOptions) error) *cobra.Command {
+	return newIDCmd(f, f.APIKeys, "revoke ID", "Revoke an API key, effective immediately",
 		`Revoke an API key at once: the next request that presents it gets a 401, on
 every serve process. Revoking a revoked key changes nothing.
 With -o json it prints the revoked API key object.`,
-		keysRevokeRun)
+		runF, keysRevokeRun)
 }
 
-func keysRevokeRun(ctx context.Context, opts *idOptions) error {
-	return printOne(ctx, opts.f, postgres.NewAPIKeyService, func(s *postgres.APIKeyService) (*relaybook.APIKey, error) {
+func keysRevokeRun(ctx context.Context, opts *keysRevokeOptions) error {
+	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.APIKeyService) (*relaybook.APIKey, error) {
 		return s.RevokeAPIKey(ctx, opts.ID)
 	}, apiKeyLines)
 }

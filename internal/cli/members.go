@@ -5,28 +5,28 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 func newCmdMembers(f *Factory) *cobra.Command {
 	return newNounCmd("members", "Add, remove and list team members",
-		newCmdMembersAdd(f),
-		newCmdMembersRemove(f),
-		newCmdMembersList(f),
+		newCmdMembersAdd(f, nil),
+		newCmdMembersRemove(f, nil),
+		newCmdMembersList(f, nil),
 	)
 }
 
 type membersAddOptions struct {
-	f      *Factory
-	TeamID string
-	Email  string
-	Name   string
-	Role   string
+	printer
+	Members func(context.Context) (relaybook.MemberService, error)
+	TeamID  string
+	Email   string
+	Name    string
+	Role    string
 }
 
-func newCmdMembersAdd(f *Factory) *cobra.Command {
-	opts := &membersAddOptions{f: f}
+func newCmdMembersAdd(f *Factory, runF func(*membersAddOptions) error) *cobra.Command {
+	opts := &membersAddOptions{Members: f.Members}
 	cmd := &cobra.Command{
 		Use:   "add --team TEAM --email EMAIL [--name NAME] [--role admin|member]",
 		Short: "Add a user to a team (emits member.joined)",
@@ -41,7 +41,16 @@ With -o json it prints the member:
 			if err := requireFlags(cmd, "team", "email"); err != nil {
 				return err
 			}
-			return membersAddRun(cmd.Context(), opts)
+			// --role "" is the default role, as an absent role is to the
+			// service.
+			if opts.Role == "" {
+				opts.Role = relaybook.RoleMember
+			}
+			if err := relaybook.CheckRole(opts.Role); err != nil {
+				return err
+			}
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, membersAddRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
@@ -52,19 +61,20 @@ With -o json it prints the member:
 }
 
 func membersAddRun(ctx context.Context, opts *membersAddOptions) error {
-	return printOne(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) (*relaybook.Member, error) {
-		return s.AddMember(ctx, relaybook.NewMember{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
+	return printOne(ctx, opts.printer, opts.Members, func(s relaybook.MemberService) (*relaybook.Member, error) {
+		return s.AddMember(ctx, relaybook.MemberInput{TeamID: opts.TeamID, Email: opts.Email, Name: opts.Name, Role: opts.Role})
 	}, memberLines)
 }
 
 type membersRemoveOptions struct {
-	f      *Factory
-	TeamID string
-	UserID string
+	printer
+	Members func(context.Context) (relaybook.MemberService, error)
+	TeamID  string
+	UserID  string
 }
 
-func newCmdMembersRemove(f *Factory) *cobra.Command {
-	opts := &membersRemoveOptions{f: f}
+func newCmdMembersRemove(f *Factory, runF func(*membersRemoveOptions) error) *cobra.Command {
+	opts := &membersRemoveOptions{Members: f.Members}
 	cmd := &cobra.Command{
 		Use:   "remove --team TEAM --user USER",
 		Short: "Remove a user from a team (emits member.removed)",
@@ -75,7 +85,8 @@ event. With -o json it prints the member as it was before removal.`,
 			if err := requireFlags(cmd, "team", "user"); err != nil {
 				return err
 			}
-			return membersRemoveRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, membersRemoveRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
@@ -84,19 +95,21 @@ event. With -o json it prints the member as it was before removal.`,
 }
 
 func membersRemoveRun(ctx context.Context, opts *membersRemoveOptions) error {
-	return printOne(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) (*relaybook.Member, error) {
+	return printOne(ctx, opts.printer, opts.Members, func(s relaybook.MemberService) (*relaybook.Member, error) {
 		return s.RemoveMember(ctx, opts.TeamID, opts.UserID)
 	}, memberLines)
 }
 
-func newCmdMembersList(f *Factory) *cobra.Command {
-	return newTeamCmd(f, "list --team TEAM", "List a team's members by join time",
+type membersListOptions = teamOptions[relaybook.MemberService]
+
+func newCmdMembersList(f *Factory, runF func(*membersListOptions) error) *cobra.Command {
+	return newTeamCmd(f, f.Members, "list --team TEAM", "List a team's members by join time",
 		`List a team's members by join time. With -o json it prints an array of members.`,
-		membersListRun)
+		runF, membersListRun)
 }
 
-func membersListRun(ctx context.Context, opts *teamOptions) error {
-	return printList(ctx, opts.f, postgres.NewMemberService, func(s *postgres.MemberService) ([]*relaybook.Member, error) {
+func membersListRun(ctx context.Context, opts *membersListOptions) error {
+	return printList(ctx, opts.printer, opts.Service, func(s relaybook.MemberService) ([]*relaybook.Member, error) {
 		return s.ListMembers(ctx, opts.TeamID)
 	}, []string{"USER ID", "EMAIL", "NAME", "ROLE", "JOINED"}, func(m *relaybook.Member) []string {
 		return []string{m.UserID, m.Email, m.Name, m.Role, m.JoinedAt.String()}

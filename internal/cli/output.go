@@ -53,24 +53,49 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Print writes v as JSON with -o json, and otherwise the table that
-// toTable builds from it.
-func (f *Factory) Print(v any, toTable func() *Table) error {
-	if f.Output == "json" {
-		return printJSON(f.IO.Out, v)
-	}
-	return toTable().render(f.IO.Out, f.IO.IsTerminal)
+// printer is how a command writes its result: the streams and the -o
+// format. A command's Options embed it; RunE fills it once the flags are
+// parsed, a test sets it directly.
+type printer struct {
+	IO     *IOStreams
+	Format string // "table" or "json"
 }
 
-// PrintSummary writes v as JSON with -o json, and otherwise "key: value"
-// lines, for commands that show one object or act on one.
-func (f *Factory) PrintSummary(v any, lines [][2]string) error {
-	if f.Output == "json" {
-		return printJSON(f.IO.Out, v)
+// printer returns the printer for the parsed -o flag.
+func (f *Factory) printer() printer { return printer{IO: f.IO, Format: f.Output} }
+
+func (p printer) json() bool { return p.Format == "json" }
+
+// printJSON writes v as the command's one JSON document.
+func (p printer) printJSON(v any) error { return printJSON(p.IO.Out, v) }
+
+// print writes v as JSON with -o json, and otherwise the table that
+// toTable builds from it.
+func (p printer) print(v any, toTable func() *Table) error {
+	if p.json() {
+		return p.printJSON(v)
 	}
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 1, ' ', 0)
+	return toTable().render(p.IO.Out, p.IO.IsTerminal)
+}
+
+// printSummary writes v as JSON with -o json, and otherwise "key: value"
+// lines, for commands that show one object or act on one.
+func (p printer) printSummary(v any, lines [][2]string) error {
+	if p.json() {
+		return p.printJSON(v)
+	}
+	tw := tabwriter.NewWriter(p.IO.Out, 0, 4, 1, ' ', 0)
 	for _, l := range lines {
 		fmt.Fprintf(tw, "%s:\t%s\n", l[0], strings.ReplaceAll(l[1], "\n", " "))
 	}
 	return tw.Flush()
+}
+
+// showOnce tells a person at the table output that a secret it just printed
+// cannot be printed again. JSON output stays one document on stdout and
+// quiet on stderr: scripts capture the secret themselves.
+func (p printer) showOnce(what string) {
+	if !p.json() {
+		fmt.Fprintf(p.IO.ErrOut, "The %s is shown once, now: store it somewhere safe. RelayBook cannot show it again.\n", what)
+	}
 }

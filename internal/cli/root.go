@@ -73,18 +73,18 @@ exactly one JSON document.`,
 	root.CompletionOptions.HiddenDefaultCmd = true
 
 	root.AddCommand(
-		newCmdServe(f),
-		newCmdWorker(f),
-		newCmdMigrate(f),
-		newCmdInit(f),
+		newCmdServe(f, nil),
+		newCmdWorker(f, nil),
+		newCmdMigrate(f, nil),
+		newCmdInit(f, nil),
 		newCmdTeams(f),
 		newCmdMembers(f),
 		newCmdBooks(f),
 		newCmdKeys(f),
 		newCmdWebhooks(f),
 		newCmdDeliveries(f),
-		newCmdToken(f),
-		newCmdVersion(f),
+		newCmdToken(f, nil),
+		newCmdVersion(f, nil),
 	)
 	return root
 }

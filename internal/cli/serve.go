@@ -10,7 +10,6 @@ import (
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/ratelimit"
 	"github.com/relaybook/relaybook/internal/redisconn"
 )
@@ -18,8 +17,15 @@ import (
 // rateLimitWindow is the rolling window of ratelimit.per_minute.
 const rateLimitWindow = time.Minute
 
-func newCmdServe(f *Factory) *cobra.Command {
-	var addr string
+// serveOptions hold the Factory itself: serve is wiring, and builds the
+// database, the Redis client and the API server through it.
+type serveOptions struct {
+	Factory *Factory
+	Addr    string // --addr; serve reads it as server.addr
+}
+
+func newCmdServe(f *Factory, runF func(*serveOptions) error) *cobra.Command {
+	opts := &serveOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the REST API server",
@@ -31,36 +37,27 @@ SIGTERM, then lets in-flight requests finish (server.shutdown_timeout).
 If Redis is down, the API keeps serving and rate-limits per process.`,
 		Args: requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return serveRun(cmd.Context(), f)
+			return run(cmd.Context(), opts, runF, serveRun)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address, like :8080 or 127.0.0.1:8080 (server.addr)")
 	// Registered before Config() first runs, so --addr overrides the file
 	// and RELAYBOOK_SERVER_ADDR.
 	f.ConfigFlags["server.addr"] = cmd.Flags().Lookup("addr")
 	return cmd
 }
 
-func serveRun(ctx context.Context, f *Factory) error {
-	cfg, err := f.Config()
+func serveRun(ctx context.Context, opts *serveOptions) error {
+	cfg, err := requireSetting(opts.Factory.Config, "auth.jwt_secret", "security.encryption_key")
 	if err != nil {
-		return err
-	}
-	tuneGC()
-	if err := cfg.Require("auth.jwt_secret", "security.encryption_key"); err != nil {
 		return err
 	}
 	redisConn, err := redisconn.New(cfg.Redis)
 	if err != nil {
 		return err
 	}
-	log := newLogger(f.IO.ErrOut)
-	startPprof(cfg.Debug.PprofAddr, log)
-	db, err := f.DB(ctx)
+	db, log, err := opts.Factory.startProcess(ctx, cfg)
 	if err != nil {
-		return err
-	}
-	if err := db.Warm(ctx, cfg.Database.MaxConns); err != nil {
 		return err
 	}
 	// Keep Redis connections ready too: the rate limiter allows itself
@@ -79,14 +76,7 @@ func serveRun(ctx context.Context, f *Factory) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
-	srv := api.NewServer(api.Services{
-		Contacts:   postgres.NewContactService(db),
-		Books:      postgres.NewBookService(db),
-		APIKeys:    postgres.NewAPIKeyService(db),
-		Webhooks:   postgres.NewWebhookService(db),
-		Deliveries: postgres.NewDeliveryService(db),
-		Members:    postgres.NewMemberService(db),
-	}, api.Options{
+	srv := api.NewServer(apiServices(db), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,

@@ -5,24 +5,24 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 func newCmdTeams(f *Factory) *cobra.Command {
 	return newNounCmd("teams", "Create and list teams",
-		newCmdTeamsCreate(f),
-		newCmdTeamsList(f),
+		newCmdTeamsCreate(f, nil),
+		newCmdTeamsList(f, nil),
 	)
 }
 
 type teamsCreateOptions struct {
-	f    *Factory
-	Name string
+	printer
+	Teams func(context.Context) (relaybook.TeamService, error)
+	Name  string
 }
 
-func newCmdTeamsCreate(f *Factory) *cobra.Command {
-	opts := &teamsCreateOptions{f: f}
+func newCmdTeamsCreate(f *Factory, runF func(*teamsCreateOptions) error) *cobra.Command {
+	opts := &teamsCreateOptions{Teams: f.Teams}
 	cmd := &cobra.Command{
 		Use:   "create --name NAME",
 		Short: "Create a team",
@@ -34,7 +34,8 @@ func newCmdTeamsCreate(f *Factory) *cobra.Command {
 			if err := requireFlags(cmd, "name"); err != nil {
 				return err
 			}
-			return teamsCreateRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, teamsCreateRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Name, "name", "", "the team's name (required)")
@@ -42,25 +43,32 @@ func newCmdTeamsCreate(f *Factory) *cobra.Command {
 }
 
 func teamsCreateRun(ctx context.Context, opts *teamsCreateOptions) error {
-	return printOne(ctx, opts.f, postgres.NewTeamService, func(s *postgres.TeamService) (*relaybook.Team, error) {
+	return printOne(ctx, opts.printer, opts.Teams, func(s relaybook.TeamService) (*relaybook.Team, error) {
 		return s.CreateTeam(ctx, opts.Name)
 	}, teamLines)
 }
 
-func newCmdTeamsList(f *Factory) *cobra.Command {
+type teamsListOptions struct {
+	printer
+	Teams func(context.Context) (relaybook.TeamService, error)
+}
+
+func newCmdTeamsList(f *Factory, runF func(*teamsListOptions) error) *cobra.Command {
+	opts := &teamsListOptions{Teams: f.Teams}
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List every team, oldest first",
 		Long:  `List every team, oldest first. With -o json it prints an array of teams.`,
 		Args:  requireArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return teamsListRun(cmd.Context(), f)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, teamsListRun)
 		},
 	}
 }
 
-func teamsListRun(ctx context.Context, f *Factory) error {
-	return printList(ctx, f, postgres.NewTeamService, func(s *postgres.TeamService) ([]*relaybook.Team, error) {
+func teamsListRun(ctx context.Context, opts *teamsListOptions) error {
+	return printList(ctx, opts.printer, opts.Teams, func(s relaybook.TeamService) ([]*relaybook.Team, error) {
 		return s.ListTeams(ctx)
 	}, []string{"ID", "NAME", "CREATED"}, func(t *relaybook.Team) []string {
 		return []string{t.ID, t.Name, t.CreatedAt.String()}

@@ -7,15 +7,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/authtoken"
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 type tokenOptions struct {
-	f      *Factory
-	UserID string
-	TTL    time.Duration
+	printer
+	Config  func() (*config.Config, error)
+	Members func(context.Context) (relaybook.MemberService, error)
+	UserID  string
+	TTL     time.Duration
 }
 
 // mintedToken is what `token -o json` prints.
@@ -25,8 +27,8 @@ type mintedToken struct {
 	ExpiresAt relaybook.Time `json:"expires_at"`
 }
 
-func newCmdToken(f *Factory) *cobra.Command {
-	opts := &tokenOptions{f: f}
+func newCmdToken(f *Factory, runF func(*tokenOptions) error) *cobra.Command {
+	opts := &tokenOptions{Config: f.Config, Members: f.Members}
 	cmd := &cobra.Command{
 		Use:   "token --user USER [--ttl 1h]",
 		Short: "Mint a team-admin JWT for the team API",
@@ -48,10 +50,8 @@ Prints the token alone on stdout. With -o json:
 			if _, err := uuid.Parse(opts.UserID); err != nil || len(opts.UserID) != 36 {
 				return usagef("%s: --user must be a user id (a UUID, as members add prints it), got %q", cmd.CommandPath(), opts.UserID)
 			}
-			if err := requireSetting(f, "auth.jwt_secret"); err != nil {
-				return err
-			}
-			return tokenRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, tokenRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.UserID, "user", "", "the user id the token stands for (required)")
@@ -60,11 +60,11 @@ Prints the token alone on stdout. With -o json:
 }
 
 func tokenRun(ctx context.Context, opts *tokenOptions) error {
-	cfg, err := opts.f.Config()
+	cfg, err := requireSetting(opts.Config, "auth.jwt_secret")
 	if err != nil {
 		return err
 	}
-	members, err := service(ctx, opts.f, postgres.NewMemberService)
+	members, err := opts.Members(ctx)
 	if err != nil {
 		return err
 	}
@@ -78,9 +78,9 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 	}
 	// JWT expiry has second precision.
 	minted := mintedToken{Token: token, UserID: opts.UserID, ExpiresAt: relaybook.NewTime(now.Add(opts.TTL).Truncate(time.Second))}
-	if opts.f.Output == "json" {
-		return printJSON(opts.f.IO.Out, minted)
+	if opts.json() {
+		return opts.printJSON(minted)
 	}
-	_, err = opts.f.IO.Out.Write([]byte(token + "\n"))
+	_, err = opts.IO.Out.Write([]byte(token + "\n"))
 	return err
 }

@@ -7,32 +7,34 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
 func newCmdWebhooks(f *Factory) *cobra.Command {
 	return newNounCmd("webhooks", "Create, list, show, update and delete webhooks",
-		newCmdWebhooksCreate(f),
-		newCmdWebhooksList(f),
-		newCmdWebhooksShow(f),
-		newCmdWebhooksUpdate(f),
-		newCmdWebhooksDelete(f),
+		newCmdWebhooksCreate(f, nil),
+		newCmdWebhooksList(f, nil),
+		newCmdWebhooksShow(f, nil),
+		newCmdWebhooksUpdate(f, nil),
+		newCmdWebhooksDelete(f, nil),
 	)
 }
 
 var eventsHelp = "comma-separated events: " + strings.Join(relaybook.EventTypes, ",")
 
 type webhooksCreateOptions struct {
-	f         *Factory
+	printer
+	Config    func() (*config.Config, error)
+	Webhooks  func(context.Context) (relaybook.WebhookService, error)
 	TeamID    string
 	URL       string
 	Events    string
 	CreatedBy string
 }
 
-func newCmdWebhooksCreate(f *Factory) *cobra.Command {
-	opts := &webhooksCreateOptions{f: f}
+func newCmdWebhooksCreate(f *Factory, runF func(*webhooksCreateOptions) error) *cobra.Command {
+	opts := &webhooksCreateOptions{Config: f.Config, Webhooks: f.Webhooks}
 	cmd := &cobra.Command{
 		Use:   "create --team TEAM --url URL --events EVENT[,EVENT…]",
 		Short: "Create a webhook (the signing secret is shown once)",
@@ -50,10 +52,8 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 			if err := requireFlags(cmd, "team", "url", "events"); err != nil {
 				return err
 			}
-			if err := requireSetting(f, "security.encryption_key"); err != nil {
-				return err
-			}
-			return webhooksCreateRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, webhooksCreateRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TeamID, "team", "", "team id (required)")
@@ -64,57 +64,67 @@ With -o json it prints one document: {"webhook": {<webhook object>}, "secret": "
 }
 
 func webhooksCreateRun(ctx context.Context, opts *webhooksCreateOptions) error {
-	err := printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.NewWebhook, error) {
+	// The secret is stored encrypted: without the key there is nothing to
+	// encrypt it with, which is a configuration error, not a failed call.
+	if _, err := requireSetting(opts.Config, "security.encryption_key"); err != nil {
+		return err
+	}
+	err := printOne(ctx, opts.printer, opts.Webhooks, func(s relaybook.WebhookService) (*relaybook.CreatedWebhook, error) {
 		return s.CreateWebhook(ctx, relaybook.WebhookInput{TeamID: opts.TeamID, URL: opts.URL, Events: splitList(opts.Events), CreatedBy: opts.CreatedBy})
-	}, func(w *relaybook.NewWebhook) [][2]string {
+	}, func(w *relaybook.CreatedWebhook) [][2]string {
 		return append(webhookLines(w.Webhook), [2]string{"secret", w.Secret})
 	})
 	if err != nil {
 		return err
 	}
-	showOnce(opts.f, "signing secret")
+	opts.showOnce("signing secret")
 	return nil
 }
 
-func newCmdWebhooksList(f *Factory) *cobra.Command {
-	return newTeamCmd(f, "list --team TEAM", "List a team's webhooks, oldest first",
+type webhooksListOptions = teamOptions[relaybook.WebhookService]
+
+func newCmdWebhooksList(f *Factory, runF func(*webhooksListOptions) error) *cobra.Command {
+	return newTeamCmd(f, f.Webhooks, "list --team TEAM", "List a team's webhooks, oldest first",
 		`List a team's webhooks, oldest first, inactive ones included. Secrets are
 never shown. With -o json it prints an array of webhook objects.`,
-		webhooksListRun)
+		runF, webhooksListRun)
 }
 
-func webhooksListRun(ctx context.Context, opts *teamOptions) error {
-	return printList(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) ([]*relaybook.Webhook, error) {
+func webhooksListRun(ctx context.Context, opts *webhooksListOptions) error {
+	return printList(ctx, opts.printer, opts.Service, func(s relaybook.WebhookService) ([]*relaybook.Webhook, error) {
 		return s.ListWebhooks(ctx, opts.TeamID)
 	}, []string{"ID", "URL", "EVENTS", "ACTIVE", "CREATED"}, func(w *relaybook.Webhook) []string {
 		return []string{w.ID, w.URL, strings.Join(w.Events, ","), strconv.FormatBool(w.Active), w.CreatedAt.String()}
 	})
 }
 
-func newCmdWebhooksShow(f *Factory) *cobra.Command {
-	return newIDCmd(f, "show ID", "Show a webhook (never its secret)",
+type webhooksShowOptions = idOptions[relaybook.WebhookService]
+
+func newCmdWebhooksShow(f *Factory, runF func(*webhooksShowOptions) error) *cobra.Command {
+	return newIDCmd(f, f.Webhooks, "show ID", "Show a webhook (never its secret)",
 		`Show a webhook. Its secret is never shown. With -o json it prints the webhook object.`,
-		webhooksShowRun)
+		runF, webhooksShowRun)
 }
 
-func webhooksShowRun(ctx context.Context, opts *idOptions) error {
-	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.FindWebhook(ctx, opts.ID)
+func webhooksShowRun(ctx context.Context, opts *webhooksShowOptions) error {
+	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.WebhookService) (*relaybook.Webhook, error) {
+		return s.FindWebhook(ctx, relaybook.AnyTeam, opts.ID)
 	}, webhookLines)
 }
 
 type webhooksUpdateOptions struct {
-	f      *Factory
-	ID     string
-	URL    string
-	Events string
-	Active bool
+	printer
+	Webhooks func(context.Context) (relaybook.WebhookService, error)
+	ID       string
+	URL      string
+	Events   string
+	Active   bool
 	// Which flags were given: only those change.
 	SetURL, SetEvents, SetActive bool
 }
 
-func newCmdWebhooksUpdate(f *Factory) *cobra.Command {
-	opts := &webhooksUpdateOptions{f: f}
+func newCmdWebhooksUpdate(f *Factory, runF func(*webhooksUpdateOptions) error) *cobra.Command {
+	opts := &webhooksUpdateOptions{Webhooks: f.Webhooks}
 	cmd := &cobra.Command{
 		Use:   "update ID [--url URL] [--events EVENT[,EVENT…]] [--active=true|false]",
 		Short: "Change a webhook's URL, events or active state",
@@ -132,7 +142,8 @@ no new deliveries. With -o json it prints the updated webhook object.`,
 			if !opts.SetURL && !opts.SetEvents && !opts.SetActive {
 				return usagef("%s: nothing to change: give --url, --events or --active", cmd.CommandPath())
 			}
-			return webhooksUpdateRun(cmd.Context(), opts)
+			opts.printer = f.printer()
+			return run(cmd.Context(), opts, runF, webhooksUpdateRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.URL, "url", "", "the new endpoint URL")
@@ -154,21 +165,23 @@ func webhooksUpdateRun(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.SetActive {
 		patch.Active = &opts.Active
 	}
-	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.UpdateWebhook(ctx, opts.ID, patch)
+	return printOne(ctx, opts.printer, opts.Webhooks, func(s relaybook.WebhookService) (*relaybook.Webhook, error) {
+		return s.UpdateWebhook(ctx, relaybook.AnyTeam, opts.ID, patch)
 	}, webhookLines)
 }
 
-func newCmdWebhooksDelete(f *Factory) *cobra.Command {
-	return newIDCmd(f, "delete ID", "Delete a webhook with its delivery log",
+type webhooksDeleteOptions = idOptions[relaybook.WebhookService]
+
+func newCmdWebhooksDelete(f *Factory, runF func(*webhooksDeleteOptions) error) *cobra.Command {
+	return newIDCmd(f, f.Webhooks, "delete ID", "Delete a webhook with its delivery log",
 		`Delete a webhook at once, with its pending deliveries and its delivery log.
 With -o json it prints the deleted webhook object.`,
-		webhooksDeleteRun)
+		runF, webhooksDeleteRun)
 }
 
-func webhooksDeleteRun(ctx context.Context, opts *idOptions) error {
-	return printOne(ctx, opts.f, postgres.NewWebhookService, func(s *postgres.WebhookService) (*relaybook.Webhook, error) {
-		return s.DeleteWebhook(ctx, opts.ID)
+func webhooksDeleteRun(ctx context.Context, opts *webhooksDeleteOptions) error {
+	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.WebhookService) (*relaybook.Webhook, error) {
+		return s.DeleteWebhook(ctx, relaybook.AnyTeam, opts.ID)
 	}, webhookLines)
 }
 

@@ -30,7 +30,7 @@ func TestEveryEventArrivesSigned(t *testing.T) {
 	silent := newReceiver(t, nil)
 	inactive := e.webhook(silent.URL + "/inactive")
 	off := false
-	if _, err := postgres.NewWebhookService(e.db).UpdateWebhook(ctx, inactive.Webhook.ID, relaybook.WebhookPatch{Active: &off}); err != nil {
+	if _, err := postgres.NewWebhookService(e.db).UpdateWebhook(ctx, relaybook.AnyTeam, inactive.Webhook.ID, relaybook.WebhookPatch{Active: &off}); err != nil {
 		t.Fatal(err)
 	}
 	other := newEnv(t)
@@ -39,7 +39,7 @@ func TestEveryEventArrivesSigned(t *testing.T) {
 	e.startWorker(workerOpts{})
 
 	members := postgres.NewMemberService(e.db)
-	m, err := members.AddMember(ctx, relaybook.NewMember{TeamID: e.team.ID, Email: "jane@acme.test", Name: "Jane", Role: "admin"})
+	m, err := members.AddMember(ctx, relaybook.MemberInput{TeamID: e.team.ID, Email: "jane@acme.test", Name: "Jane", Role: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +172,10 @@ func TestRetrySchedule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case waits out real retry delays and then a settling
+			// second; they share nothing (own team, queue and receiver),
+			// so they wait together.
+			t.Parallel()
 			e := newEnv(t)
 			e.dispatch()
 			followed := make(chan struct{}, 1)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/relaybook/relaybook/internal/cli"
 	"github.com/relaybook/relaybook/internal/delivery"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/queue"
@@ -25,7 +26,12 @@ import (
 	"github.com/relaybook/relaybook/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asRelaybook) != "" {
+		os.Exit(cli.Main()) // a worker process of TestWorkerKilledMidDelivery
+	}
+	os.Exit(testenv.Main(m))
+}
 
 const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
@@ -93,7 +99,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 		o.sweepGrace = time.Hour // sweeping is off unless a test turns it on
 	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
-		DB: e.db, Redis: e.redis, Queue: e.queue,
+		Store: e.db, Redis: e.redis, Queue: e.queue,
 		Concurrency: 10, PollInterval: 5 * time.Millisecond,
 		Timeout: o.timeout, RetryDelays: o.delays, AllowPrivateNetworks: allow,
 		SweepInterval: 100 * time.Millisecond, SweepGrace: o.sweepGrace,
@@ -106,7 +112,7 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 	return w
 }
 
-func (e *env) webhook(url string, events ...string) *relaybook.NewWebhook {
+func (e *env) webhook(url string, events ...string) *relaybook.CreatedWebhook {
 	e.t.Helper()
 	if len(events) == 0 {
 		events = relaybook.EventTypes

@@ -9,14 +9,13 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/queue"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// JobEnqueuer schedules the next attempt (queue.Enqueuer).
-type JobEnqueuer interface {
-	Enqueue(ctx context.Context, jobs []relaybook.Job) (int, error)
+// TaskEnqueuer schedules the next attempt (queue.Enqueuer).
+type TaskEnqueuer interface {
+	Enqueue(ctx context.Context, tasks []relaybook.DeliveryTask) (int, error)
 }
 
 // Handler processes queue.TypeDeliver tasks.
@@ -24,7 +23,7 @@ type Handler struct {
 	Loader   *Loader
 	Recorder *Recorder
 	Client   *http.Client
-	Enqueuer JobEnqueuer
+	Enqueuer TaskEnqueuer
 	// RetryDelays are the waits before retry 1, 2, …; a delivery gets
 	// len(RetryDelays)+1 attempts.
 	RetryDelays []time.Duration
@@ -36,24 +35,24 @@ type Handler struct {
 // runs the task again, and the receiver may see the attempt twice, which
 // at-least-once delivery allows and X-Relay-Event-ID lets it dedupe.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	p, err := queue.ParseDeliverPayload(t.Payload())
+	task, err := queue.ParseDeliverTask(t.Payload())
 	if err != nil {
 		return err
 	}
-	job, err := h.Loader.Load(ctx, p.DeliveryID)
+	job, err := h.Loader.Load(ctx, task.DeliveryID)
 	if relaybook.ErrorCode(err) == relaybook.ENOTFOUND {
 		return nil // the webhook was deleted with its deliveries
 	}
 	if err != nil {
-		return fmt.Errorf("load delivery %s: %w", p.DeliveryID, err)
+		return fmt.Errorf("load delivery %s: %w", task.DeliveryID, err)
 	}
-	if job.State != relaybook.DeliveryPending || job.Attempts >= p.Attempt {
+	if job.State != relaybook.DeliveryPending || job.Attempts >= task.Attempt {
 		return nil // already done: a duplicate task, or the sweeper raced a retry
 	}
 
 	var res Result
 	if job.Active {
-		res = Send(ctx, h.Client, job, p.Attempt)
+		res = Send(ctx, h.Client, job, task.Attempt)
 		if ctx.Err() != nil {
 			// Shut down mid-request: hand the task back without a verdict.
 			return ctx.Err()
@@ -63,31 +62,35 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		res = Result{Outcome: Final, Err: "webhook is inactive; not sent", FinishedAt: now}
 	}
 
-	rec := h.record(job, p.Attempt, res)
+	rec := h.record(job, task.Attempt, res)
 	if err := h.Recorder.Record(ctx, rec); err != nil {
-		return fmt.Errorf("record attempt %d of delivery %s: %w", p.Attempt, p.DeliveryID, err)
+		return fmt.Errorf("record attempt %d of delivery %s: %w", task.Attempt, task.DeliveryID, err)
 	}
 	if rec.State == relaybook.DeliveryPending {
-		h.scheduleNext(relaybook.Job{DeliveryID: job.DeliveryID, Attempt: p.Attempt + 1, RunAt: rec.NextAttemptAt})
+		h.scheduleNext(relaybook.DeliveryTask{DeliveryID: job.DeliveryID, Attempt: task.Attempt + 1, RunAt: rec.NextAttemptAt})
 	}
 	return nil
 }
 
-// record builds the log row and the delivery's next state.
-func (h *Handler) record(job *postgres.DeliveryJob, attempt int, res Result) postgres.AttemptRecord {
-	rec := postgres.AttemptRecord{
-		ID:             postgres.NewAttemptID(),
-		DeliveryID:     job.DeliveryID,
-		WebhookID:      job.WebhookID,
-		EventID:        job.EventID,
-		EventType:      job.EventType,
-		Attempt:        attempt,
-		ResponseStatus: res.Status,
-		ResponseBody:   res.Body,
-		DurationMS:     res.Duration.Milliseconds(),
-		Success:        res.Outcome == Succeeded,
-		Error:          res.Err,
-		CreatedAt:      res.FinishedAt,
+// record builds the log row and the delivery's next state; the store
+// gives the row its id.
+func (h *Handler) record(job *relaybook.DeliveryJob, attempt int, res Result) relaybook.AttemptRecord {
+	rec := relaybook.AttemptRecord{DeliveryAttempt: relaybook.DeliveryAttempt{
+		DeliveryID:   job.DeliveryID,
+		WebhookID:    job.WebhookID,
+		EventID:      job.EventID,
+		EventType:    job.EventType,
+		Attempt:      attempt,
+		ResponseBody: res.Body,
+		DurationMS:   res.Duration.Milliseconds(),
+		Success:      res.Outcome == Succeeded,
+		Error:        res.Err,
+		// Full precision, not NewTime's milliseconds: the log orders an
+		// attempt by when it finished.
+		CreatedAt: relaybook.Time{Time: res.FinishedAt},
+	}}
+	if res.Status != 0 {
+		rec.ResponseStatus = &res.Status
 	}
 	rec.State, rec.NextAttemptAt = NextState(res.Outcome, attempt, h.RetryDelays, res.FinishedAt)
 	return rec
@@ -110,12 +113,12 @@ func NextState(o Outcome, attempt int, delays []time.Duration, finishedAt time.T
 // scheduleNext enqueues the next attempt. The delivery is already durable
 // as pending with its due time, so if Redis refuses, the sweeper enqueues
 // it later; the log line says so.
-func (h *Handler) scheduleNext(job relaybook.Job) {
+func (h *Handler) scheduleNext(task relaybook.DeliveryTask) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := h.Enqueuer.Enqueue(ctx, []relaybook.Job{job}); err != nil {
+	if _, err := h.Enqueuer.Enqueue(ctx, []relaybook.DeliveryTask{task}); err != nil {
 		h.logger().Warn("cannot schedule retry; the sweeper will enqueue it when due",
-			"delivery_id", job.DeliveryID, "attempt", job.Attempt, "error", err.Error())
+			"delivery_id", task.DeliveryID, "attempt", task.Attempt, "error", err.Error())
 	}
 }
 

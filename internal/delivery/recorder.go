@@ -6,19 +6,14 @@ import (
 	"time"
 
 	"github.com/relaybook/relaybook/internal/batch"
-	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/relaybook"
 )
-
-// AttemptStore is where attempts are recorded (postgres.DB).
-type AttemptStore interface {
-	RecordAttempts(ctx context.Context, recs []postgres.AttemptRecord) error
-}
 
 // Recorder groups attempt records from concurrent handlers into shared
 // commits. Record returns only after the record's commit, so no task is
 // acknowledged before its log row is durable.
 type Recorder struct {
-	b *batch.Batcher[postgres.AttemptRecord, struct{}]
+	b *batch.Batcher[relaybook.AttemptRecord, struct{}]
 }
 
 // recordLinger lets a record batch wait for company: no receiver waits on
@@ -27,18 +22,18 @@ type Recorder struct {
 const recordLinger = time.Millisecond
 
 // NewRecorder starts writers committing batches of at most maxRows.
-func NewRecorder(store AttemptStore, writers, maxRows int, log *slog.Logger) *Recorder {
+func NewRecorder(store relaybook.DeliveryStore, writers, maxRows int, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{b: batch.New(writers, maxRows, recordLinger, func(recs []postgres.AttemptRecord) ([]struct{}, []error) {
+	return &Recorder{b: batch.New(writers, maxRows, recordLinger, func(recs []relaybook.AttemptRecord) ([]struct{}, []error) {
 		return make([]struct{}, len(recs)), writeAttempts(store, recs, log)
 	})}
 }
 
 // writeAttempts commits a batch. If the batch fails as a whole, each record
 // is tried alone, so one bad row cannot fail its neighbours.
-func writeAttempts(store AttemptStore, recs []postgres.AttemptRecord, log *slog.Logger) []error {
+func writeAttempts(store relaybook.DeliveryStore, recs []relaybook.AttemptRecord, log *slog.Logger) []error {
 	errs := make([]error, len(recs))
 	err := store.RecordAttempts(context.Background(), recs)
 	if err == nil || len(recs) == 1 {
@@ -55,7 +50,7 @@ func writeAttempts(store AttemptStore, recs []postgres.AttemptRecord, log *slog.
 }
 
 // Record queues rec and waits until it is committed (or fails).
-func (r *Recorder) Record(ctx context.Context, rec postgres.AttemptRecord) error {
+func (r *Recorder) Record(ctx context.Context, rec relaybook.AttemptRecord) error {
 	_, err := r.b.Do(ctx, rec)
 	return err
 }

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/safehttp"
 	"github.com/relaybook/relaybook/internal/signature"
@@ -58,8 +57,8 @@ func Classify(status int) Outcome {
 }
 
 // Send makes one attempt: POST the payload, signed, with the headers of
-// design.md, and read at most MaxResponseBody of the answer.
-func Send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, attempt int) Result {
+// design.md, and read at most relaybook.MaxStoredResponseBody of the answer.
+func Send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, attempt int) Result {
 	start := time.Now()
 	res := send(ctx, client, job, attempt)
 	res.FinishedAt = time.Now()
@@ -67,7 +66,7 @@ func Send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, a
 	return res
 }
 
-func send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, attempt int) Result {
+func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, attempt int) Result {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.URL, bytes.NewReader(job.Payload))
 	if err != nil {
 		return Result{Outcome: Final, Err: "invalid webhook URL: " + err.Error()}
@@ -85,7 +84,7 @@ func send(ctx context.Context, client *http.Client, job *postgres.DeliveryJob, a
 		return Result{Outcome: classifyError(err), Err: describeError(err)}
 	}
 	defer resp.Body.Close()
-	body, readErr := safehttp.ReadCapped(resp.Body, relaybook.MaxResponseBody)
+	body, readErr := safehttp.ReadCapped(resp.Body, relaybook.MaxStoredResponseBody)
 	res := Result{Outcome: Classify(resp.StatusCode), Status: resp.StatusCode, Body: string(body)}
 	if readErr != nil && res.Outcome == Succeeded {
 		// The receiver said 2xx; a body cut short does not undo that.
@@ -110,23 +109,19 @@ func describeError(err error) string {
 	var ue interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, safehttp.ErrBlockedAddress):
-		return "refused: " + innermost(err)
+		return "refused: " + relaybook.Innermost(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ue) && ue.Timeout():
 		return "timeout: no response in time"
 	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// Not dnsErr.Error(): it names our resolver's address, which is the
+		// relay's business, not the tenant's.
+		return "network error: could not resolve host " + dnsErr.Name
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
-		return fmt.Sprintf("network error: %s %s", opErr.Op, innermost(opErr))
+		return fmt.Sprintf("network error: %s %s", opErr.Op, relaybook.Innermost(opErr))
 	}
-	return "network error: " + innermost(err)
-}
-
-func innermost(err error) string {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err.Error()
-		}
-		err = next
-	}
+	return "network error: " + relaybook.Innermost(err)
 }

@@ -8,19 +8,14 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// DueStore lists pending deliveries that are due (postgres.DB).
-type DueStore interface {
-	DueJobs(ctx context.Context, dueBefore, afterTime time.Time, afterID string, limit int) ([]relaybook.Job, error)
-}
-
 // Sweeper is the safety net under the queue: it re-enqueues deliveries that
 // PostgreSQL says are due but that Redis may not hold — after a Redis
 // restart or flush, an enqueue that failed after commit, or a retry whose
 // scheduling was lost. Task ids are deterministic, so re-enqueueing a task
 // Redis still holds is a no-op, and any number of workers may sweep at once.
 type Sweeper struct {
-	Store    DueStore
-	Enqueuer JobEnqueuer
+	Store    relaybook.DeliveryStore
+	Enqueuer TaskEnqueuer
 	// Interval between sweeps.
 	Interval time.Duration
 	// Grace is how overdue a delivery must be before it is swept: the normal
@@ -57,19 +52,19 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	var afterID string
 	total := 0
 	for {
-		jobs, err := s.Store.DueJobs(ctx, dueBefore, afterTime, afterID, sweepPage)
+		tasks, err := s.Store.DueTasks(ctx, dueBefore, afterTime, afterID, sweepPage)
 		if err != nil {
 			return total, err
 		}
-		n, err := s.Enqueuer.Enqueue(ctx, jobs)
+		n, err := s.Enqueuer.Enqueue(ctx, tasks)
 		total += n
 		if err != nil {
 			return total, err
 		}
-		if len(jobs) < sweepPage {
+		if len(tasks) < sweepPage {
 			return total, nil
 		}
-		last := jobs[len(jobs)-1]
+		last := tasks[len(tasks)-1]
 		afterTime, afterID = last.RunAt, last.DeliveryID
 	}
 }

@@ -9,14 +9,15 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/queue"
+	"github.com/relaybook/relaybook/internal/relaybook"
 	"github.com/relaybook/relaybook/internal/safehttp"
 )
 
 // WorkerConfig is what a delivery worker runs with.
 type WorkerConfig struct {
-	DB    *postgres.DB
+	// Store loads deliveries and records attempts (postgres.DB).
+	Store relaybook.DeliveryStore
 	Redis asynq.RedisConnOpt
 	// Queue defaults to queue.DefaultQueue; tests use their own.
 	Queue                string
@@ -55,11 +56,11 @@ const batchRunners = 1
 
 // dequeuers is how many Asynq servers share the worker's concurrency.
 // An Asynq server takes tasks off Redis in a single loop, one round trip per
-// task. On a busy 2-core machine that loop, not the handler slots, held a
-// worker near 2,500 deliveries/s while most of its 100 slots sat idle: each
-// round trip waited for Redis, for a CPU and for its write. Two loops
-// drained 9-35 % faster, depending on how loaded the machine was; a third
-// added nothing, the machine being then CPU-bound (BENCHMARKS.md).
+// task. On a busy 2-core machine that loop, not the handler slots, limited
+// a worker while most of its 100 slots sat idle: each round trip waited for
+// Redis, for a CPU and for its write. Two loops drained faster; a third
+// added nothing, the machine being then CPU-bound (BENCHMARKS.md, "Two
+// dequeue loops per worker").
 const dequeuers = 2
 
 // helperPollInterval is how often the servers after the first poll an empty
@@ -101,8 +102,8 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, client: asynq.NewClient(cfg.Redis), sweepDone: make(chan struct{})}
 	enq := &queue.Enqueuer{Client: w.client, Queue: cfg.Queue, Shards: cfg.Shards, DeliveryTimeout: cfg.Timeout}
-	w.recorder = NewRecorder(cfg.DB, batchRunners, max(cfg.Concurrency, 1), cfg.Log)
-	w.loader = NewLoader(cfg.DB, batchRunners, max(cfg.Concurrency, 1))
+	w.recorder = NewRecorder(cfg.Store, batchRunners, max(cfg.Concurrency, 1), cfg.Log)
+	w.loader = NewLoader(cfg.Store, batchRunners, max(cfg.Concurrency, 1))
 	handler := &Handler{
 		Loader:   w.loader,
 		Recorder: w.recorder,
@@ -144,7 +145,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	w.stopSweep = stop
 	go func() {
 		defer close(w.sweepDone)
-		(&Sweeper{Store: cfg.DB, Enqueuer: enq, Interval: cfg.SweepInterval, Grace: cfg.SweepGrace, Log: cfg.Log}).Run(sweepCtx)
+		(&Sweeper{Store: cfg.Store, Enqueuer: enq, Interval: cfg.SweepInterval, Grace: cfg.SweepGrace, Log: cfg.Log}).Run(sweepCtx)
 	}()
 	return w, nil
 }

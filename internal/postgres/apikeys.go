@@ -47,8 +47,8 @@ func hashAPIKey(key string) []byte {
 }
 
 // CreateAPIKey creates a key for a team; the key string is returned once.
-func (s *APIKeyService) CreateAPIKey(ctx context.Context, teamID, name string) (*relaybook.NewAPIKey, error) {
-	name, err := checkName("name", name)
+func (s *APIKeyService) CreateAPIKey(ctx context.Context, teamID, name string) (*relaybook.CreatedAPIKey, error) {
+	name, err := relaybook.CleanName("name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -59,17 +59,19 @@ func (s *APIKeyService) CreateAPIKey(ctx context.Context, teamID, name string) (
 	key := relaybook.APIKeyPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	k := &relaybook.APIKey{ID: newID(), TeamID: teamID, Name: name, Prefix: key[:apiKeyPrefixLen], CreatedAt: relaybook.Now()}
 	err = s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := findTeam(ctx, tx, teamID); err != nil {
+		t, err := findTeam(ctx, tx, teamID)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, team_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.TeamID = t.ID // canonical, whatever case the caller used
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, team_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			k.ID, k.TeamID, k.Name, k.Prefix, hashAPIKey(key), k.CreatedAt)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &relaybook.NewAPIKey{APIKey: k, Key: key}, nil
+	return &relaybook.CreatedAPIKey{APIKey: k, Key: key}, nil
 }
 
 // ListAPIKeys lists a team's keys, revoked ones included, oldest first.

@@ -20,7 +20,7 @@ func TestConcurrentAuthenticationGetsEachKeysVerdict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created []*relaybook.NewAPIKey
+	var created []*relaybook.CreatedAPIKey
 	for _, team := range []string{f.team.ID, other.ID, f.team.ID} {
 		k, err := keys.CreateAPIKey(ctx, team, "k")
 		if err != nil {

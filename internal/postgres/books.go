@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -21,20 +20,22 @@ const bookColumns = `id, team_id, name, created_at`
 
 // CreateBook creates a book in a team and emits book.created.
 func (s *BookService) CreateBook(ctx context.Context, teamID, name string) (*relaybook.Book, error) {
-	name, err := checkName("name", name)
+	name, err := relaybook.CleanName("name", name)
 	if err != nil {
 		return nil, err
 	}
 	b := &relaybook.Book{ID: newID(), TeamID: teamID, Name: name, CreatedAt: relaybook.Now()}
 	err = s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := findTeam(ctx, tx, teamID); err != nil {
+		t, err := findTeam(ctx, tx, teamID)
+		if err != nil {
 			return err
 		}
+		b.TeamID = t.ID // canonical, whatever case the caller used
 		if _, err := tx.ExecContext(ctx, `INSERT INTO books (id, team_id, name, created_at) VALUES ($1, $2, $3, $4)`,
 			b.ID, b.TeamID, b.Name, b.CreatedAt); err != nil {
 			return err
 		}
-		return tx.emitNew(ctx, relaybook.EventBookCreated, teamID, b.ID, b.CreatedAt, b)
+		return tx.emitNew(ctx, relaybook.EventBookCreated, b.TeamID, b.ID, b.CreatedAt, b)
 	})
 	if err != nil {
 		return nil, err
@@ -105,35 +106,31 @@ func (s *BookService) ListLabels(ctx context.Context, teamID, bookID string) ([]
 }
 
 // CreateLabel creates a label in a team's book.
-func (s *BookService) CreateLabel(ctx context.Context, teamID, bookID, name, color string) (*relaybook.Label, error) {
+func (s *BookService) CreateLabel(ctx context.Context, teamID, bookID string, in relaybook.LabelInput) (*relaybook.Label, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
 	var l *relaybook.Label
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := findBook(ctx, tx, teamID, bookID); err != nil {
+		b, err := findBook(ctx, tx, teamID, bookID)
+		if err != nil {
 			return err
 		}
-		var err error
-		l, err = createLabel(ctx, tx, bookID, name, color)
+		l, err = createLabel(ctx, tx, b.ID, in)
 		return err
 	})
 	return l, err
 }
 
-func createLabel(ctx context.Context, q queryer, bookID, name, color string) (*relaybook.Label, error) {
-	name, err := checkName("name", name)
-	if err != nil {
-		return nil, err
-	}
-	color = strings.TrimSpace(color)
-	if len(color) > 32 {
-		return nil, relaybook.Invalid("color", "must be at most 32 characters")
-	}
-	l := &relaybook.Label{ID: newID(), BookID: bookID, Name: name, Color: color, CreatedAt: relaybook.Now()}
-	_, err = q.ExecContext(ctx, `INSERT INTO labels (id, book_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5)`,
+// createLabel stores a label; in has been validated.
+func createLabel(ctx context.Context, q queryer, bookID string, in relaybook.LabelInput) (*relaybook.Label, error) {
+	l := &relaybook.Label{ID: newID(), BookID: bookID, Name: in.Name, Color: in.Color, CreatedAt: relaybook.Now()}
+	_, err := q.ExecContext(ctx, `INSERT INTO labels (id, book_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		l.ID, l.BookID, l.Name, l.Color, l.CreatedAt)
 	if err != nil {
 		err = mapError(err)
 		if relaybook.ErrorCode(err) == relaybook.ECONFLICT {
-			return nil, &relaybook.Error{Code: relaybook.ECONFLICT, Field: "name", Message: "a label named " + name + " already exists in this book"}
+			return nil, &relaybook.Error{Code: relaybook.ECONFLICT, Field: "name", Message: "a label named " + in.Name + " already exists in this book"}
 		}
 		return nil, err
 	}

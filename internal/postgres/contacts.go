@@ -1,17 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -58,13 +53,6 @@ const contactSelect = `SELECT c.id, c.book_id, c.first_name, c.last_name, c.comp
 		FROM contact_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.contact_id = c.id), '[]') AS labels
 	FROM contacts c JOIN books b ON b.id = c.book_id`
 
-// jsonb encodes a value for a jsonb column: as a string, since []byte
-// arguments are sent as binary and only fit bytea (see withBinaryParameters).
-func jsonb(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
 // CreateContact creates a contact and emits contact.created.
 func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, in relaybook.ContactInput) (*relaybook.Contact, error) {
 	now := relaybook.Now()
@@ -77,7 +65,7 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 	if err := in.Apply(c); err != nil {
 		return nil, err
 	}
-	if err := c.ValidateNew(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if !validID(sc.BookID) {
@@ -101,38 +89,6 @@ func (s *ContactService) CreateContact(ctx context.Context, sc relaybook.Scope, 
 		return nil, relaybook.NotFound("book", sc.BookID)
 	}
 	return c, nil
-}
-
-// contactArgs are the insert/update parameters $1..$17 in column order, the
-// last being the contact's document.
-func contactArgs(c *relaybook.Contact) ([]any, error) {
-	e, err := encodeContact(c)
-	if err != nil {
-		return nil, err
-	}
-	return []any{c.ID, c.BookID, c.FirstName, c.LastName, c.Company, c.JobTitle, e.lists[0], e.lists[1],
-		c.Notes, c.Starred, c.Birthday, c.Website, e.lists[2], e.lists[3], c.CreatedAt, c.UpdatedAt, e.doc}, nil
-}
-
-// encodedContact is what a contact's write stores as JSON: the jsonb
-// columns (emails, phones, addresses, socials) and the document.
-type encodedContact struct {
-	lists [4]string
-	doc   string
-}
-
-func encodeContact(c *relaybook.Contact) (encodedContact, error) {
-	var e encodedContact
-	for i, v := range []any{c.Emails, c.Phones, c.Addresses, c.Socials} {
-		b, err := jsonb(v)
-		if err != nil {
-			return e, err
-		}
-		e.lists[i] = b
-	}
-	doc, err := c.Document()
-	e.doc = string(doc)
-	return e, err
 }
 
 // FindContact returns a contact of the scope's book.
@@ -159,158 +115,6 @@ func findContact(ctx context.Context, q queryer, sc relaybook.Scope, id string, 
 	return row.contact()
 }
 
-// ListContacts returns one page of a book's contacts in creation order.
-func (s *ContactService) ListContacts(ctx context.Context, sc relaybook.Scope, limit int, cursor string) (*relaybook.ContactPage, error) {
-	if limit == 0 {
-		limit = relaybook.DefaultContactLimit
-	}
-	if limit < 1 || limit > relaybook.MaxContactLimit {
-		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxContactLimit, limit)
-	}
-	after, afterID, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, err
-	}
-	// Every value is checked before it joins a batch: one bad uuid would
-	// fail the whole query, and with it other clients' requests.
-	if !validID(sc.BookID) || !validID(sc.TeamID) {
-		return nil, relaybook.NotFound("book", sc.BookID)
-	}
-	page, err := s.db.pages.Do(ctx, pageQuery{book: sc.BookID, team: sc.TeamID, afterMicros: after, afterID: afterID, limit: limit})
-	if err != nil {
-		return nil, mapError(err)
-	}
-	// An empty page may mean an empty book or no book of this team: only
-	// then is the book looked up, so a full page costs one round trip.
-	if len(page.Contacts) == 0 {
-		if _, err := findBook(ctx, s.db.db, sc.TeamID, sc.BookID); err != nil {
-			return nil, err
-		}
-	}
-	return page, nil
-}
-
-// pageQuery asks for one page of a book: limit contacts after a cursor.
-type pageQuery struct {
-	book, team  string
-	afterMicros int64
-	afterID     string
-	limit       int
-}
-
-// maxPageBatch bounds how many list requests share one query, and
-// pageReaders how many such queries run at once. Measured (three runs
-// each, BENCHMARKS.md): one reader served about 3,000 lists a second, four
-// readers (smaller batches, more statements) about 2,700.
-const (
-	maxPageBatch = 32
-	pageReaders  = 1
-)
-
-// readPages reads the pages of concurrent list requests in one query, each
-// page with one row more than asked to tell whether another follows. The
-// rows are the stored documents, so nothing is decoded here, and only the
-// last row of a page carries its cursor.
-func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
-	pages, errs := make([]*relaybook.ContactPage, len(qs)), make([]error, len(qs))
-	books, teams, afterIDs := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
-	afters, limits := make([]int64, len(qs)), make([]int64, len(qs))
-	for i, q := range qs {
-		books[i], teams[i], afterIDs[i], afters[i], limits[i] = q.book, q.team, q.afterID, q.afterMicros, int64(q.limit+1)
-		pages[i] = &relaybook.ContactPage{Contacts: make([]json.RawMessage, 0, q.limit)}
-	}
-	fail := func(err error) ([]*relaybook.ContactPage, []error) {
-		for i := range errs {
-			pages[i], errs[i] = nil, mapError(err)
-		}
-		return pages, errs
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := db.prepared(ctx, `
-		SELECT q.n, c.doc,
-			-- Only the page's last row needs its cursor: no decoding for the rest.
-			CASE WHEN c.rn = q.lim - 1 THEN (extract(epoch FROM c.created_at) * 1000000)::bigint || '|' || c.id END
-		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[])
-			WITH ORDINALITY AS q (book_id, team_id, after, after_id, lim, n)
-		CROSS JOIN LATERAL (
-			SELECT c.doc, c.created_at, c.id, row_number() OVER (ORDER BY c.created_at, c.id) AS rn
-			FROM contacts c JOIN books b ON b.id = c.book_id
-			WHERE c.book_id = q.book_id AND b.team_id = q.team_id
-				AND (c.created_at, c.id) > ('epoch'::timestamptz + q.after * interval '1 microsecond', q.after_id)
-			ORDER BY c.created_at, c.id LIMIT q.lim
-		) c
-		ORDER BY q.n, c.rn`)
-	if err != nil {
-		return fail(err)
-	}
-	rows, err := st.QueryContext(ctx, pq.Array(books), pq.Array(teams), pq.Array(afters), pq.Array(afterIDs), pq.Array(limits))
-	if err != nil {
-		return fail(err)
-	}
-	defer rows.Close()
-	// The driver hands a json column over as raw bytes (RawBytes: no copy),
-	// so each document is copied once, into its page's arena.
-	arenas := make([][]byte, len(qs))
-	var n int
-	var doc sql.RawBytes
-	var cursor sql.NullString
-	cursors := make([]string, len(qs))
-	for rows.Next() {
-		if err := rows.Scan(&n, &doc, &cursor); err != nil {
-			return fail(err)
-		}
-		i := n - 1
-		if len(pages[i].Contacts) == qs[i].limit {
-			// The row after a full page: there is a next page.
-			pages[i].NextCursor = base64.RawURLEncoding.EncodeToString([]byte(cursors[i]))
-			continue
-		}
-		if arenas[i] == nil {
-			arenas[i] = make([]byte, 0, qs[i].limit*(len(doc)+len(doc)/4))
-		}
-		start := len(arenas[i])
-		arenas[i] = append(arenas[i], doc...)
-		pages[i].Contacts = append(pages[i].Contacts, arenas[i][start:len(arenas[i]):len(arenas[i])])
-		if cursor.Valid {
-			cursors[i] = cursor.String
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fail(err)
-	}
-	return pages, errs
-}
-
-// A cursor's time lies in years 1..9999, well inside PostgreSQL's range.
-var (
-	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
-	maxCursorMicros = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro()
-)
-
-// Cursors are opaque to clients: base64 of "<unix microseconds>|<id>",
-// built by the page query.
-// decodeCursor returns the cursor's time in unix microseconds and its id;
-// the empty cursor is before every contact.
-func decodeCursor(cursor string) (int64, string, error) {
-	if cursor == "" {
-		return minCursorMicros, "00000000-0000-0000-0000-000000000000", nil
-	}
-	bad := relaybook.Invalid("cursor", "is not a cursor returned by this API")
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return 0, "", bad
-	}
-	micros, id, ok := strings.Cut(string(raw), "|")
-	us, err := strconv.ParseInt(micros, 10, 64)
-	// A forged cursor must not reach PostgreSQL with a time outside its
-	// range (that is a driver error, not a bad request).
-	if err != nil || !ok || !validID(id) || us < minCursorMicros || us > maxCursorMicros {
-		return 0, "", bad
-	}
-	return us, id, nil
-}
-
 // UpdateContact changes the fields in sent and emits contact.updated.
 func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, id string, in relaybook.ContactInput) (*relaybook.Contact, error) {
 	var c *relaybook.Contact
@@ -320,22 +124,16 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		if err != nil {
 			return err
 		}
-		if err := in.Apply(c); err != nil {
-			return err
+		changed, err := applyPatch(c, in)
+		if err != nil || !changed {
+			return err // nothing changed: no write, no event
 		}
 		c.UpdatedAt = relaybook.Now()
-		args, err := contactArgs(c)
+		enc, err := encodeContact(c)
 		if err != nil {
 			return err
 		}
-		// $1 is the id, $2..$13 the writable fields of contactArgs, $14
-		// updated_at, $15 the document.
-		update := append(append([]any{c.ID}, args[2:14]...), c.UpdatedAt, args[16])
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE contacts SET first_name = $2, last_name = $3, company = $4, job_title = $5, emails = $6,
-				phones = $7, notes = $8, starred = $9, birthday = $10, website = $11, addresses = $12,
-				socials = $13, updated_at = $14, doc = $15
-			WHERE id = $1`, update...); err != nil {
+		if _, err := tx.ExecContext(ctx, contactUpdateSQL, contactColumns.updateArgs(c.ID, enc)...); err != nil {
 			return err
 		}
 		return tx.emitNew(ctx, relaybook.EventContactUpdated, sc.TeamID, sc.BookID, c.UpdatedAt, c)
@@ -344,6 +142,27 @@ func (s *ContactService) UpdateContact(ctx context.Context, sc relaybook.Scope, 
 		return nil, err
 	}
 	return c, nil
+}
+
+// applyPatch applies in to c and reports whether the contact changed. The
+// result must pass the rules of creation: a patch cannot leave a contact
+// that POST would refuse.
+func applyPatch(c *relaybook.Contact, in relaybook.ContactInput) (bool, error) {
+	before, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	if err := in.Apply(c); err != nil {
+		return false, err
+	}
+	if err := c.Validate(); err != nil {
+		return false, err
+	}
+	after, err := c.Document()
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(before, after), nil
 }
 
 // DeleteContact deletes a contact and emits contact.deleted with its id.
@@ -372,8 +191,8 @@ func (s *ContactService) DeleteContact(ctx context.Context, sc relaybook.Scope, 
 // ref names one that does not exist yet. A change emits contact.updated;
 // adding a label the contact already has changes nothing and emits nothing.
 func (s *ContactService) AddLabel(ctx context.Context, sc relaybook.Scope, contactID string, ref relaybook.LabelRef) (*relaybook.Contact, error) {
-	if ref.LabelID == "" && strings.TrimSpace(ref.Name) == "" {
-		return nil, relaybook.Invalid("label_id", "give label_id, or name to use (or create) a label by name")
+	if err := ref.Validate(); err != nil {
+		return nil, err
 	}
 	return s.changeLabels(ctx, sc, contactID, func(tx *Tx) (bool, error) {
 		labelID, err := resolveLabel(ctx, tx, sc.BookID, ref)
@@ -444,18 +263,15 @@ func (s *ContactService) changeLabels(ctx context.Context, sc relaybook.Scope, c
 func resolveLabel(ctx context.Context, tx *Tx, bookID string, ref relaybook.LabelRef) (string, error) {
 	var id string
 	if ref.LabelID != "" {
-		if !validID(ref.LabelID) {
-			return "", relaybook.NotFound("label", ref.LabelID)
-		}
 		err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE id = $1 AND book_id = $2`, ref.LabelID, bookID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", relaybook.NotFound("label", ref.LabelID)
 		}
 		return id, err
 	}
-	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, strings.TrimSpace(ref.Name))
+	err := tx.GetContext(ctx, &id, `SELECT id FROM labels WHERE book_id = $1 AND lower(name) = lower($2)`, bookID, ref.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		l, err := createLabel(ctx, tx, bookID, ref.Name, ref.Color)
+		l, err := createLabel(ctx, tx, bookID, relaybook.LabelInput{Name: ref.Name, Color: ref.Color})
 		if err != nil {
 			return "", err
 		}

@@ -27,19 +27,17 @@ const attemptSelect = `SELECT a.id, a.delivery_id, a.webhook_id, a.event_id, a.e
 
 // ListAttempts returns a webhook's delivery log, newest first.
 func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.DeliveryFilter) ([]*relaybook.DeliveryAttempt, error) {
-	if f.Limit == 0 {
-		f.Limit = relaybook.DefaultDeliveryLimit
+	if err := f.Validate(); err != nil {
+		return nil, err
 	}
-	if f.Limit < 1 || f.Limit > relaybook.MaxDeliveryLimit {
-		return nil, relaybook.Invalid("limit", "must be between 1 and %d, got %d", relaybook.MaxDeliveryLimit, f.Limit)
-	}
-	if _, err := findWebhook(ctx, s.db.db, f.WebhookID, false); err != nil {
+	hook, err := findWebhook(ctx, s.db.db, f.TeamID, f.WebhookID, false)
+	if err != nil {
 		return nil, err
 	}
 	attempts := []*relaybook.DeliveryAttempt{}
-	err := s.db.db.SelectContext(ctx, &attempts, attemptSelect+`
+	err = s.db.db.SelectContext(ctx, &attempts, attemptSelect+`
 		WHERE a.webhook_id = $1 AND (NOT $2 OR NOT a.success)
-		ORDER BY a.created_at DESC, a.id DESC LIMIT $3`, f.WebhookID, f.FailedOnly, f.Limit)
+		ORDER BY a.created_at DESC, a.id DESC LIMIT $3`, hook.ID, f.FailedOnly, f.Limit)
 	return attempts, mapError(err)
 }
 
@@ -81,7 +79,7 @@ func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return relaybook.NotFound("delivery", id)
 		}
-		tx.jobs = append(tx.jobs, relaybook.Job{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
+		tx.tasks = append(tx.tasks, relaybook.DeliveryTask{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
 		return nil
 	})
 	if err != nil {

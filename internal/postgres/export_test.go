@@ -27,3 +27,19 @@ func (db *DB) CreateBatch(teamID string, contacts ...*relaybook.Contact) ([]bool
 	}
 	return db.createContacts(items)
 }
+
+// ColumnNames are the names in the column lists that writes are built
+// from, by table.
+func ColumnNames() map[string][]string {
+	names := func(n int, name func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name(i)
+		}
+		return out
+	}
+	return map[string][]string{
+		"delivery_attempts": names(len(attemptColumns), func(i int) string { return attemptColumns[i].name }),
+		"contacts":          names(len(contactColumns), func(i int) string { return contactColumns[i].name }),
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/mail"
-	"strings"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -22,37 +20,26 @@ const memberColumns = `m.user_id, m.team_id, u.email, u.name, m.role, m.joined_a
 
 // AddMember adds a user (found by email, created if new) to a team and
 // emits member.joined.
-func (s *MemberService) AddMember(ctx context.Context, in relaybook.NewMember) (*relaybook.Member, error) {
-	email := strings.TrimSpace(in.Email)
-	if email == "" {
-		return nil, relaybook.Invalid("email", "is required")
+func (s *MemberService) AddMember(ctx context.Context, in relaybook.MemberInput) (*relaybook.Member, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
-		return nil, relaybook.Invalid("email", "%q is not an email address", email)
-	}
-	role := in.Role
-	if role == "" {
-		role = relaybook.RoleMember
-	}
-	if role != relaybook.RoleAdmin && role != relaybook.RoleMember {
-		return nil, relaybook.Invalid("role", "must be admin or member, got %q", role)
-	}
-	if len([]rune(in.Name)) > 200 {
-		return nil, relaybook.Invalid("name", "must be at most 200 characters")
-	}
+	email, role := in.Email, in.Role
 	var m *relaybook.Member
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := findTeam(ctx, tx, in.TeamID); err != nil {
+		t, err := findTeam(ctx, tx, in.TeamID)
+		if err != nil {
 			return err
 		}
+		in.TeamID = t.ID // canonical, whatever case the caller used
 		now := relaybook.Now()
 		// Find or create the user; a concurrent insert of the same email is
 		// resolved by the unique index.
 		var userID string
-		err := tx.GetContext(ctx, &userID, `
+		err = tx.GetContext(ctx, &userID, `
 			INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (lower(email)) DO UPDATE SET name = CASE WHEN users.name = '' THEN EXCLUDED.name ELSE users.name END
-			RETURNING id`, newID(), email, strings.TrimSpace(in.Name), now)
+			RETURNING id`, newID(), email, in.Name, now)
 		if err != nil {
 			return err
 		}

@@ -2,16 +2,13 @@ package postgres
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-)
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+	"github.com/relaybook/relaybook/internal/postgres/migrations"
+)
 
 // MigrationResult lists what a migration run applied.
 type MigrationResult struct {
@@ -28,18 +25,14 @@ func (db *DB) Migrate(ctx context.Context) (*MigrationResult, error) {
 
 // migrate runs up on a provider of the embedded migrations.
 func (db *DB) migrate(ctx context.Context, up func(*goose.Provider) ([]*goose.MigrationResult, error)) (*MigrationResult, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, err
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db.db.DB, fsys,
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.db.DB, migrations.SQL,
 		goose.WithSessionLocker(locker),
 		goose.WithTableName("relaybook_schema_migrations"),
-		goose.WithGoMigrations(contactDocuments),
+		goose.WithGoMigrations(migrations.ContactDocuments(backfillContactDocuments)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)

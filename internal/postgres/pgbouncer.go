@@ -1,13 +1,8 @@
 package postgres
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Option changes how Open connects.
@@ -18,9 +13,7 @@ type openOptions struct{ pgbouncer bool }
 // PgBouncer makes the pool safe behind PgBouncer in transaction pooling
 // mode, where consecutive transactions of one client connection may run on
 // different server connections, so nothing may live in a session:
-//   - no named prepared statements (prepared runs the query unprepared; with
-//     binary_parameters lib/pq then sends an unnamed Parse/Bind/Execute in
-//     one round trip, which PgBouncer keeps on one server connection);
+//   - no named prepared statements (see prepared);
 //   - no session settings at startup: PgBouncer refuses unknown startup
 //     parameters ("unsupported startup parameter: jit"), so jit=off is left
 //     to the bouncer's connect_query or to ALTER DATABASE … SET jit = off.
@@ -62,44 +55,4 @@ func withoutSetting(dsn, key string) string {
 		}
 	}
 	return strings.Join(kept, " ")
-}
-
-// startupHint adds the fix to PgBouncer's refusal of a startup parameter,
-// which is what a pool without PgBouncer() meets when it dials PgBouncer.
-func startupHint(err error) error {
-	if strings.Contains(err.Error(), "unsupported startup parameter") {
-		return fmt.Errorf("%w; if database.url is PgBouncer, set database.pgbouncer: true", err)
-	}
-	return err
-}
-
-// statement is what the hot paths run: a prepared statement, or the query
-// itself behind PgBouncer.
-type statement interface {
-	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
-	SelectContext(ctx context.Context, dest any, args ...any) error
-	GetContext(ctx context.Context, dest any, args ...any) error
-}
-
-// unprepared runs its query on the pool each time.
-type unprepared struct {
-	db    *sqlx.DB
-	query string
-}
-
-func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
-	return u.db.QueryContext(ctx, u.query, args...)
-}
-
-func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	return u.db.ExecContext(ctx, u.query, args...)
-}
-
-func (u unprepared) SelectContext(ctx context.Context, dest any, args ...any) error {
-	return u.db.SelectContext(ctx, dest, u.query, args...)
-}
-
-func (u unprepared) GetContext(ctx context.Context, dest any, args ...any) error {
-	return u.db.GetContext(ctx, dest, u.query, args...)
 }

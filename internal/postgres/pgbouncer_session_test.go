@@ -69,9 +69,12 @@ func TestPgBouncerLeavesNoSessionState(t *testing.T) {
 				t.Fatalf("load: %v (%d jobs)", err, len(loaded))
 			}
 			j := loaded[jobs.jobs[0].DeliveryID]
-			if err := db.RecordAttempts(ctx, []postgres.AttemptRecord{{
-				ID: postgres.NewAttemptID(), DeliveryID: j.DeliveryID, WebhookID: j.WebhookID, EventID: j.EventID,
-				EventType: j.EventType, Attempt: 1, ResponseStatus: 200, Success: true, CreatedAt: time.Now(),
+			status := 200
+			if err := db.RecordAttempts(ctx, []relaybook.AttemptRecord{{
+				DeliveryAttempt: relaybook.DeliveryAttempt{
+					DeliveryID: j.DeliveryID, WebhookID: j.WebhookID, EventID: j.EventID, EventType: j.EventType,
+					Attempt: 1, ResponseStatus: &status, Success: true, CreatedAt: relaybook.Now(),
+				},
 				State: relaybook.DeliverySucceeded, NextAttemptAt: time.Now(),
 			}}); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,13 @@
 package postgres
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
 
 // TestPgBouncerDSNHasNoJit: PgBouncer refuses jit as a startup parameter,
 // whether the driver settings add it or the operator's DSN has it; the
@@ -18,5 +25,19 @@ func TestPgBouncerDSNHasNoJit(t *testing.T) {
 	}
 	if got := newOpenOptions(nil).dsn("postgres://u@h/db"); got != "postgres://u@h/db?binary_parameters=yes&jit=off" {
 		t.Errorf("without PgBouncer the driver settings stay: %q", got)
+	}
+}
+
+// TestPgBouncerRefusalSaysWhatToSet: a pool without PgBouncer() that dials
+// PgBouncer meets its refusal of jit; the error keeps PgBouncer's words and
+// names the setting that fixes it.
+func TestPgBouncerRefusalSaysWhatToSet(t *testing.T) {
+	err := Unavailable(&pq.Error{Code: "08P01", Message: "unsupported startup parameter: jit"})
+	if relaybook.ErrorCode(err) != relaybook.EUNAVAILABLE || !strings.Contains(err.Error(), "jit") ||
+		!strings.Contains(err.Error(), "set database.pgbouncer: true") {
+		t.Errorf("got %v, want EUNAVAILABLE with the refused parameter and the fix", err)
+	}
+	if err := Unavailable(&pq.Error{Code: "08P01", Message: "invalid message length"}); strings.Contains(err.Error(), "pgbouncer") {
+		t.Errorf("another protocol violation blames PgBouncer: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -17,20 +16,9 @@ func NewTeamService(db *DB) *TeamService { return &TeamService{db: db} }
 
 var _ relaybook.TeamService = (*TeamService)(nil)
 
-func checkName(field, name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", relaybook.Invalid(field, "is required")
-	}
-	if len([]rune(name)) > 200 {
-		return "", relaybook.Invalid(field, "must be at most 200 characters")
-	}
-	return name, nil
-}
-
 // CreateTeam creates a team.
 func (s *TeamService) CreateTeam(ctx context.Context, name string) (*relaybook.Team, error) {
-	name, err := checkName("name", name)
+	name, err := relaybook.CleanName("name", name)
 	if err != nil {
 		return nil, err
 	}

@@ -44,18 +44,12 @@ func (s *WebhookService) cipher() (Cipher, error) {
 
 // CreateWebhook validates and creates a webhook with a fresh signing secret,
 // returned once.
-func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.WebhookInput) (*relaybook.NewWebhook, error) {
-	if err := s.db.URLPolicy.ValidateURL("url", in.URL); err != nil {
-		return nil, err
-	}
-	if err := relaybook.ValidateEventTypes("events", in.Events); err != nil {
+func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.WebhookInput) (*relaybook.CreatedWebhook, error) {
+	if err := in.Validate(s.db.URLPolicy); err != nil {
 		return nil, err
 	}
 	var createdBy *string
 	if in.CreatedBy != "" {
-		if !validID(in.CreatedBy) {
-			return nil, relaybook.Invalid("created_by", "%q is not a user id", in.CreatedBy)
-		}
 		createdBy = &in.CreatedBy
 	}
 	c, err := s.cipher()
@@ -74,10 +68,12 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.Webhook
 		return nil, fmt.Errorf("seal webhook secret: %w", err)
 	}
 	err = s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := findTeam(ctx, tx, in.TeamID); err != nil {
+		t, err := findTeam(ctx, tx, in.TeamID)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, team_id, url, events, active, secret_ciphertext, created_by, created_at, updated_at)
+		w.TeamID = t.ID // canonical, whatever case the caller used
+		_, err = tx.ExecContext(ctx, `INSERT INTO webhooks (id, team_id, url, events, active, secret_ciphertext, created_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, true, $5, $6, $7, $7)`, w.ID, w.TeamID, w.URL, pq.StringArray(w.Events), sealed, createdBy, now)
 		var pqErr *pq.Error
 		if errors.As(err, &pqErr) && pqErr.Code == "23503" { // foreign key: the team was checked, so the user
@@ -88,16 +84,21 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.Webhook
 	if err != nil {
 		return nil, err
 	}
-	return &relaybook.NewWebhook{Webhook: w, Secret: secret}, nil
+	return &relaybook.CreatedWebhook{Webhook: w, Secret: secret}, nil
 }
 
-// FindWebhook returns a webhook by id.
-func (s *WebhookService) FindWebhook(ctx context.Context, id string) (*relaybook.Webhook, error) {
-	return findWebhook(ctx, s.db.db, id, false)
+// FindWebhook returns a team's webhook; another team's is ENOTFOUND.
+func (s *WebhookService) FindWebhook(ctx context.Context, teamID, id string) (*relaybook.Webhook, error) {
+	return findWebhook(ctx, s.db.db, teamID, id, false)
 }
 
-func findWebhook(ctx context.Context, q queryer, id string, forUpdate bool) (*relaybook.Webhook, error) {
+// findWebhook reads a webhook of the team (relaybook.AnyTeam: of any team).
+func findWebhook(ctx context.Context, q queryer, teamID, id string, forUpdate bool) (*relaybook.Webhook, error) {
 	if !validID(id) {
+		return nil, relaybook.NotFound("webhook", id)
+	}
+	canonicalTeam, ok := relaybook.CanonicalID(teamID)
+	if teamID != relaybook.AnyTeam && !ok {
 		return nil, relaybook.NotFound("webhook", id)
 	}
 	query := `SELECT ` + webhookColumns + ` FROM webhooks WHERE id = $1`
@@ -106,7 +107,7 @@ func findWebhook(ctx context.Context, q queryer, id string, forUpdate bool) (*re
 	}
 	var row webhookRow
 	err := q.GetContext(ctx, &row, query, id)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && teamID != relaybook.AnyTeam && row.TeamID != canonicalTeam) {
 		return nil, relaybook.NotFound("webhook", id)
 	}
 	if err != nil {
@@ -132,21 +133,14 @@ func (s *WebhookService) ListWebhooks(ctx context.Context, teamID string) ([]*re
 }
 
 // UpdateWebhook changes the fields set in p.
-func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, p relaybook.WebhookPatch) (*relaybook.Webhook, error) {
-	if p.URL != nil {
-		if err := s.db.URLPolicy.ValidateURL("url", *p.URL); err != nil {
-			return nil, err
-		}
-	}
-	if p.Events != nil {
-		if err := relaybook.ValidateEventTypes("events", *p.Events); err != nil {
-			return nil, err
-		}
+func (s *WebhookService) UpdateWebhook(ctx context.Context, teamID, id string, p relaybook.WebhookPatch) (*relaybook.Webhook, error) {
+	if err := p.Validate(s.db.URLPolicy); err != nil {
+		return nil, err
 	}
 	var w *relaybook.Webhook
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		w, err = findWebhook(ctx, tx, id, true)
+		w, err = findWebhook(ctx, tx, teamID, id, true)
 		if err != nil {
 			return err
 		}
@@ -171,14 +165,14 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, p relaybo
 }
 
 // DeleteWebhook deletes a webhook with its deliveries and their log.
-func (s *WebhookService) DeleteWebhook(ctx context.Context, id string) (*relaybook.Webhook, error) {
+func (s *WebhookService) DeleteWebhook(ctx context.Context, teamID, id string) (*relaybook.Webhook, error) {
 	var w *relaybook.Webhook
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		if w, err = findWebhook(ctx, tx, id, true); err != nil {
+		if w, err = findWebhook(ctx, tx, teamID, id, true); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+		_, err = tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = $1`, w.ID)
 		return err
 	})
 	if err != nil {

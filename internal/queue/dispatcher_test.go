@@ -16,10 +16,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func jobs(ids ...string) []relaybook.Job {
-	out := make([]relaybook.Job, len(ids))
+func jobs(ids ...string) []relaybook.DeliveryTask {
+	out := make([]relaybook.DeliveryTask, len(ids))
 	for i, id := range ids {
-		out[i] = relaybook.Job{DeliveryID: id, Attempt: 1, RunAt: time.Now()}
+		out[i] = relaybook.DeliveryTask{DeliveryID: id, Attempt: 1, RunAt: time.Now()}
 	}
 	return out
 }

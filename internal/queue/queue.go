@@ -1,6 +1,6 @@
-// Package queue is the Asynq adapter: the delivery task, how jobs are
-// enqueued with deterministic task ids, and the server options that set the
-// delivery engine's latency floor and retry timing.
+// Package queue is the Asynq adapter: how a relaybook.DeliveryTask is
+// encoded and enqueued with a deterministic task id, and the server options
+// that set the delivery engine's latency floor and retry timing.
 //
 // Only ids and attempt numbers travel through Redis. Payloads and secrets
 // stay in PostgreSQL, so a Redis that is read, flushed or restarted leaks
@@ -31,13 +31,7 @@ const TypeDeliver = "webhook:deliver"
 // DefaultQueue is the Asynq queue deliveries go through.
 const DefaultQueue = "deliveries"
 
-// DeliverPayload is the whole task payload: which delivery, which attempt.
-type DeliverPayload struct {
-	DeliveryID string `json:"delivery_id"`
-	Attempt    int    `json:"attempt"`
-}
-
-// TaskID is deterministic per delivery attempt, so enqueueing the same job
+// TaskID is deterministic per delivery attempt, so enqueueing the same task
 // twice (after-commit dispatch racing the sweeper, a retried dispatch) keeps
 // one task.
 func TaskID(deliveryID string, attempt int) string {
@@ -49,15 +43,16 @@ func handlerTimeout(deliveryTimeout time.Duration) time.Duration {
 	return deliveryTimeout + 30*time.Second
 }
 
-// NewDeliverTask builds the task for a job. A job due in the future is
+// NewDeliverTask encodes a delivery task for Asynq: its payload is the
+// task's JSON (delivery id and attempt). A task due in the future is
 // scheduled with ProcessAt, which is how retries wait out their delay.
-func NewDeliverTask(job relaybook.Job, queue string, deliveryTimeout time.Duration) (*asynq.Task, error) {
-	body, err := json.Marshal(DeliverPayload{DeliveryID: job.DeliveryID, Attempt: job.Attempt})
+func NewDeliverTask(task relaybook.DeliveryTask, queue string, deliveryTimeout time.Duration) (*asynq.Task, error) {
+	body, err := json.Marshal(task)
 	if err != nil {
 		return nil, err
 	}
 	opts := []asynq.Option{
-		asynq.TaskID(TaskID(job.DeliveryID, job.Attempt)),
+		asynq.TaskID(TaskID(task.DeliveryID, task.Attempt)),
 		asynq.Queue(queue),
 		// Asynq's own retries only cover infrastructure failures (PostgreSQL
 		// down, a worker killed mid-task). They must never run out: an
@@ -65,8 +60,8 @@ func NewDeliverTask(job relaybook.Job, queue string, deliveryTimeout time.Durati
 		asynq.MaxRetry(math.MaxInt32),
 		asynq.Timeout(handlerTimeout(deliveryTimeout)),
 	}
-	if time.Until(job.RunAt) > 0 {
-		opts = append(opts, asynq.ProcessAt(ceilSecond(job.RunAt)))
+	if time.Until(task.RunAt) > 0 {
+		opts = append(opts, asynq.ProcessAt(ceilSecond(task.RunAt)))
 	}
 	return asynq.NewTask(TypeDeliver, body, opts...), nil
 }
@@ -82,9 +77,10 @@ func ceilSecond(t time.Time) time.Time {
 	return t.Truncate(time.Second).Add(time.Second)
 }
 
-// ParseDeliverPayload reads a task payload.
-func ParseDeliverPayload(b []byte) (DeliverPayload, error) {
-	var p DeliverPayload
+// ParseDeliverTask decodes a task payload. The task's RunAt is not in the
+// payload: the task runs because it is due.
+func ParseDeliverTask(b []byte) (relaybook.DeliveryTask, error) {
+	var p relaybook.DeliveryTask
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("%w: bad delivery task payload: %v", asynq.SkipRetry, err)
 	}
@@ -94,11 +90,11 @@ func ParseDeliverPayload(b []byte) (DeliverPayload, error) {
 	return p, nil
 }
 
-// Enqueuer puts jobs on the queue.
+// Enqueuer puts delivery tasks on the queue.
 type Enqueuer struct {
 	Client *asynq.Client
 	Queue  string
-	// Shards spreads jobs over ShardNames(Queue, Shards) by delivery id;
+	// Shards spreads tasks over ShardNames(Queue, Shards) by delivery id;
 	// 0 or 1 keeps them all on Queue.
 	Shards          int
 	DeliveryTimeout time.Duration
@@ -107,16 +103,16 @@ type Enqueuer struct {
 	names     []string
 }
 
-// Enqueue enqueues jobs one by one. A job whose task already exists counts
-// as enqueued. It returns the number enqueued and the first error.
-func (e *Enqueuer) Enqueue(ctx context.Context, jobs []relaybook.Job) (int, error) {
+// Enqueue enqueues tasks one by one. A task already in the queue counts as
+// enqueued. It returns the number enqueued and the first error.
+func (e *Enqueuer) Enqueue(ctx context.Context, tasks []relaybook.DeliveryTask) (int, error) {
 	n := 0
-	for _, job := range jobs {
-		task, err := NewDeliverTask(job, e.queueFor(job.DeliveryID), e.DeliveryTimeout)
+	for _, t := range tasks {
+		at, err := NewDeliverTask(t, e.queueFor(t.DeliveryID), e.DeliveryTimeout)
 		if err != nil {
 			return n, err
 		}
-		if _, err := e.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if _, err := e.Client.EnqueueContext(ctx, at); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return n, err
 		}
 		n++

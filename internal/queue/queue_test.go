@@ -14,7 +14,7 @@ import (
 )
 
 func TestDeliverTaskCarriesIDsOnly(t *testing.T) {
-	job := relaybook.Job{DeliveryID: "0193c8f0-0000-7000-8000-000000000001", Attempt: 2, RunAt: time.Now().Add(time.Minute)}
+	job := relaybook.DeliveryTask{DeliveryID: "0193c8f0-0000-7000-8000-000000000001", Attempt: 2, RunAt: time.Now().Add(time.Minute)}
 	task, err := NewDeliverTask(job, DefaultQueue, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func TestDeliverTaskCarriesIDsOnly(t *testing.T) {
 	if task.Type() != TypeDeliver {
 		t.Errorf("type %q", task.Type())
 	}
-	p, err := ParseDeliverPayload(task.Payload())
+	p, err := ParseDeliverTask(task.Payload())
 	if err != nil || p.DeliveryID != job.DeliveryID || p.Attempt != 2 {
 		t.Errorf("payload round trip: %+v %v", p, err)
 	}
@@ -34,9 +34,9 @@ func TestDeliverTaskCarriesIDsOnly(t *testing.T) {
 	}
 }
 
-func TestParseDeliverPayloadRejectsGarbage(t *testing.T) {
+func TestParseDeliverTaskRejectsGarbage(t *testing.T) {
 	for _, body := range []string{"", "{", `{"attempt":1}`, `{"delivery_id":"x","attempt":0}`} {
-		if _, err := ParseDeliverPayload([]byte(body)); !errors.Is(err, asynq.SkipRetry) {
+		if _, err := ParseDeliverTask([]byte(body)); !errors.Is(err, asynq.SkipRetry) {
 			t.Errorf("%q: err = %v, want SkipRetry", body, err)
 		}
 	}

@@ -28,8 +28,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/relaybook/relaybook/internal/relaybook"
 	"log/slog"
-	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,40 +55,9 @@ var slidingWindowLua string
 
 var slidingWindow = redis.NewScript(slidingWindowLua)
 
-// Result is the verdict on one request, with what the rate-limit headers
-// need.
-type Result struct {
-	Allowed bool
-	// Limit is the most requests allowed in one window (X-RateLimit-Limit).
-	Limit int
-	// Remaining is how many more requests the window has room for now.
-	Remaining int
-	// Reset is when the oldest request in the window ages out, i.e. the
-	// next moment Remaining goes up. Use ResetUnix for the header.
-	Reset time.Time
-	// RetryAfter is how long a denied client must wait; zero when allowed.
-	// Use RetryAfterSeconds for the header.
-	RetryAfter time.Duration
-}
-
-// ResetUnix is Reset in unix seconds, rounded up so a client that waits
-// until then is not refused again (X-RateLimit-Reset).
-func (r Result) ResetUnix() int64 {
-	s := r.Reset.Unix()
-	if r.Reset.After(time.Unix(s, 0)) {
-		s++
-	}
-	return s
-}
-
-// RetryAfterSeconds is RetryAfter in whole seconds, rounded up, for the
-// Retry-After header; 0 when allowed.
-func (r Result) RetryAfterSeconds() int {
-	if r.RetryAfter <= 0 {
-		return 0
-	}
-	return int(math.Ceil(r.RetryAfter.Seconds()))
-}
+// Result is the verdict on one request; the API reads it through the
+// domain's type, so it needs no import of this package.
+type Result = relaybook.RateLimit
 
 // Limiter is a sliding-window limiter shared through Redis. It is safe for
 // concurrent use.

@@ -16,9 +16,9 @@ type APIKey struct {
 	RevokedAt  *Time  `json:"revoked_at" db:"revoked_at"`
 }
 
-// NewAPIKey is the result of creating a key: the only time the secret key
+// CreatedAPIKey is the result of creating a key: the only time the secret key
 // string exists outside the caller's hands.
-type NewAPIKey struct {
+type CreatedAPIKey struct {
 	APIKey *APIKey `json:"api_key"`
 	Key    string  `json:"key"`
 }
@@ -26,7 +26,7 @@ type NewAPIKey struct {
 // APIKeyService manages API keys. Keys are stored as hashes; Authenticate
 // compares in constant time and refuses revoked keys.
 type APIKeyService interface {
-	CreateAPIKey(ctx context.Context, teamID, name string) (*NewAPIKey, error)
+	CreateAPIKey(ctx context.Context, teamID, name string) (*CreatedAPIKey, error)
 	ListAPIKeys(ctx context.Context, teamID string) ([]*APIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*APIKey, error)
 	// Authenticate returns the active key for a presented key string, or

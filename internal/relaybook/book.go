@@ -28,5 +28,5 @@ type BookService interface {
 	FindBook(ctx context.Context, teamID, id string) (*Book, error)
 	ListBooks(ctx context.Context, teamID string) ([]*Book, error)
 	ListLabels(ctx context.Context, teamID, bookID string) ([]*Label, error)
-	CreateLabel(ctx context.Context, teamID, bookID, name, color string) (*Label, error)
+	CreateLabel(ctx context.Context, teamID, bookID string, in LabelInput) (*Label, error)
 }

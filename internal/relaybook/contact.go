@@ -121,13 +121,13 @@ func (in ContactInput) Apply(c *Contact) error {
 		if f.src == nil {
 			continue
 		}
-		if err := checkText(f.name, *f.src, maxShortField); err != nil {
+		if err := CheckText(f.name, *f.src, maxShortField); err != nil {
 			return err
 		}
 		*f.dst = strings.TrimSpace(*f.src)
 	}
 	if in.Notes != nil {
-		if err := checkText("notes", *in.Notes, maxNotes); err != nil {
+		if err := CheckText("notes", *in.Notes, maxNotes); err != nil {
 			return err
 		}
 		c.Notes = *in.Notes
@@ -168,7 +168,7 @@ func (in ContactInput) Apply(c *Contact) error {
 		}
 		for i, a := range *in.Addresses {
 			for name, v := range map[string]string{"label": a.Label, "street": a.Street, "city": a.City, "region": a.Region, "postal_code": a.PostalCode, "country": a.Country} {
-				if err := checkText(fmt.Sprintf("addresses[%d].%s", i, name), v, maxShortField); err != nil {
+				if err := CheckText(fmt.Sprintf("addresses[%d].%s", i, name), v, maxShortField); err != nil {
 					return err
 				}
 			}
@@ -178,24 +178,11 @@ func (in ContactInput) Apply(c *Contact) error {
 	return nil
 }
 
-// ValidateNew checks what a new contact needs beyond field formats: something
-// to call it by.
-func (c *Contact) ValidateNew() error {
+// Validate checks what a contact needs beyond field formats, on create and
+// after a patch: something to call it by.
+func (c *Contact) Validate() error {
 	if c.FirstName == "" && c.LastName == "" && c.Company == "" && len(c.Emails) == 0 {
 		return Invalid("first_name", "a contact needs at least one of first_name, last_name, company or emails")
-	}
-	return nil
-}
-
-func checkText(field, v string, max int) error {
-	if !utf8.ValidString(v) {
-		return Invalid(field, "must be valid UTF-8")
-	}
-	if strings.ContainsRune(v, 0) {
-		return Invalid(field, "must not contain NUL characters")
-	}
-	if n := utf8.RuneCountInString(v); n > max {
-		return Invalid(field, "must be at most %d characters, got %d", max, n)
 	}
 	return nil
 }
@@ -206,10 +193,10 @@ func checkLabeledValues(field string, items []LabeledValue) error {
 	}
 	for i, it := range items {
 		name := fmt.Sprintf("%s[%d]", field, i)
-		if err := checkText(name+".label", it.Label, maxShortField); err != nil {
+		if err := CheckText(name+".label", it.Label, maxShortField); err != nil {
 			return err
 		}
-		if err := checkText(name+".value", it.Value, maxShortField); err != nil {
+		if err := CheckText(name+".value", it.Value, maxShortField); err != nil {
 			return err
 		}
 		if strings.TrimSpace(it.Value) == "" {
@@ -265,6 +252,51 @@ type LabelRef struct {
 	LabelID string `json:"label_id"`
 	Name    string `json:"name"`
 	Color   string `json:"color"`
+}
+
+// Validate checks that ref names one label, one way, and cleans it: the id
+// canonical, the name trimmed and the colour checked, as a label created by
+// name will store them.
+func (ref *LabelRef) Validate() error {
+	if ref.LabelID != "" {
+		if ref.Name != "" || ref.Color != "" {
+			return Invalid("label_id", "give label_id, or name (and color), not both")
+		}
+		id, ok := CanonicalID(ref.LabelID)
+		if !ok {
+			return NotFound("label", ref.LabelID)
+		}
+		ref.LabelID = id
+		return nil
+	}
+	if strings.TrimSpace(ref.Name) == "" && utf8.ValidString(ref.Name) {
+		return Invalid("label_id", "give label_id, or name to use (or create) a label by name")
+	}
+	in := LabelInput{Name: ref.Name, Color: ref.Color}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	ref.Name, ref.Color = in.Name, in.Color
+	return nil
+}
+
+// LabelInput creates a label in a book.
+type LabelInput struct {
+	Name  string
+	Color string
+}
+
+// Validate trims and checks the name and colour.
+func (in *LabelInput) Validate() error {
+	name, err := CleanName("name", in.Name)
+	if err != nil {
+		return err
+	}
+	if err := CheckText("color", in.Color, MaxColorLength); err != nil {
+		return err
+	}
+	in.Name, in.Color = name, strings.TrimSpace(in.Color)
+	return nil
 }
 
 // Scope is what an API key may touch: one book of its team.

@@ -3,7 +3,6 @@ package relaybook
 import (
 	"context"
 	"encoding/json"
-	"time"
 )
 
 // Delivery states. A delivery is one event going to one webhook; it ends
@@ -13,9 +12,6 @@ const (
 	DeliverySucceeded = "succeeded"
 	DeliveryFailed    = "failed"
 )
-
-// MaxResponseBody is how much of a receiver's response the log keeps.
-const MaxResponseBody = 4096
 
 // DeliveryAttempt is the delivery log object: one row per attempt.
 type DeliveryAttempt struct {
@@ -34,11 +30,21 @@ type DeliveryAttempt struct {
 	CreatedAt      Time            `json:"created_at" db:"created_at"`
 }
 
-// DeliveryFilter selects delivery log rows, newest first.
+// DeliveryFilter selects delivery log rows, newest first. TeamID scopes the
+// webhook like WebhookService lookups (AnyTeam for operator tools).
 type DeliveryFilter struct {
+	TeamID     string
 	WebhookID  string
 	Limit      int
 	FailedOnly bool
+}
+
+// Validate applies the default limit and checks the range.
+func (f *DeliveryFilter) Validate() error {
+	if f.Limit == 0 {
+		f.Limit = DefaultDeliveryLimit
+	}
+	return CheckLimit(f.Limit, MaxDeliveryLimit)
 }
 
 // Delivery list limits (seed 004, "Query Parameters").
@@ -46,21 +52,6 @@ const (
 	DefaultDeliveryLimit = 50
 	MaxDeliveryLimit     = 200
 )
-
-// Job is a delivery attempt that is due: what travels through the queue is
-// these ids and numbers, never a payload or a secret.
-type Job struct {
-	DeliveryID string
-	Attempt    int
-	RunAt      time.Time
-}
-
-// Dispatcher hands jobs that a committed transaction created to the queue.
-// It must not block the caller for long: if the queue is down the jobs stay
-// due in PostgreSQL and the sweeper enqueues them later.
-type Dispatcher interface {
-	Dispatch(jobs []Job)
-}
 
 // DeliveryService reads delivery logs and queues redeliveries.
 type DeliveryService interface {

@@ -133,7 +133,7 @@ func TestContactInputApply(t *testing.T) {
 	if c.FirstName != "Jane" || c.LastName != "Cooper" || c.Birthday != nil {
 		t.Errorf("patch result %+v", c)
 	}
-	if err := (&Contact{}).ValidateNew(); err == nil {
+	if err := (&Contact{}).Validate(); err == nil {
 		t.Error("a contact with nothing to call it by must be refused")
 	}
 }

@@ -1,6 +1,10 @@
 package relaybook
 
-import "context"
+import (
+	"context"
+	"net/mail"
+	"strings"
+)
 
 // Team owns books, members, API keys and webhooks.
 type Team struct {
@@ -14,6 +18,15 @@ const (
 	RoleAdmin  = "admin"
 	RoleMember = "member"
 )
+
+// CheckRole returns EINVALID naming the field unless role is RoleAdmin or
+// RoleMember.
+func CheckRole(role string) error {
+	if role != RoleAdmin && role != RoleMember {
+		return Invalid("role", "must be admin or member, got %q", role)
+	}
+	return nil
+}
 
 // Member is a user's membership of a team; it is also the data of the
 // member.joined and member.removed events.
@@ -35,13 +48,39 @@ type User struct {
 	CreatedAt Time   `json:"created_at" db:"created_at"`
 }
 
-// NewMember is what adding a member takes. A user is found by email, or
+// MemberInput is what adding a member takes. A user is found by email, or
 // created when there is none.
-type NewMember struct {
+type MemberInput struct {
 	TeamID string
 	Email  string
 	Name   string
 	Role   string
+}
+
+// Validate cleans and checks the input: the email trimmed and well formed,
+// the name trimmed, the role admin or member (member when empty).
+func (in *MemberInput) Validate() error {
+	if err := CheckText("email", in.Email, MaxNameLength); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(in.Email)
+	if email == "" {
+		return Invalid("email", "is required")
+	}
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return Invalid("email", "%q is not an email address", email)
+	}
+	if err := CheckText("name", in.Name, MaxNameLength); err != nil {
+		return err
+	}
+	if in.Role == "" {
+		in.Role = RoleMember
+	}
+	if err := CheckRole(in.Role); err != nil {
+		return err
+	}
+	in.Email, in.Name = email, strings.TrimSpace(in.Name)
+	return nil
 }
 
 // TeamService manages teams.
@@ -54,9 +93,11 @@ type TeamService interface {
 // MemberService manages team membership; adding and removing emit
 // member.joined and member.removed.
 type MemberService interface {
-	AddMember(ctx context.Context, m NewMember) (*Member, error)
+	AddMember(ctx context.Context, in MemberInput) (*Member, error)
 	RemoveMember(ctx context.Context, teamID, userID string) (*Member, error)
 	ListMembers(ctx context.Context, teamID string) ([]*Member, error)
 	// FindMember returns ENOTFOUND when the user is not in the team.
 	FindMember(ctx context.Context, teamID, userID string) (*Member, error)
+	// FindUser returns a user whatever teams it belongs to, or ENOTFOUND.
+	FindUser(ctx context.Context, id string) (*User, error)
 }

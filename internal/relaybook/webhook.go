@@ -3,11 +3,12 @@ package relaybook
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // Webhook is the webhook object of seed 004. The signing secret is not part
-// of it: it is shown once, in NewWebhook, and stored encrypted.
+// of it: it is shown once, in CreatedWebhook, and stored encrypted.
 type Webhook struct {
 	ID        string   `json:"id" db:"id"`
 	TeamID    string   `json:"team_id" db:"team_id"`
@@ -19,8 +20,9 @@ type Webhook struct {
 	UpdatedAt Time     `json:"updated_at" db:"updated_at"`
 }
 
-// NewWebhook is the result of creating a webhook, with its secret.
-type NewWebhook struct {
+// CreatedWebhook is the result of creating a webhook: the only time its
+// secret is shown.
+type CreatedWebhook struct {
 	Webhook *Webhook `json:"webhook"`
 	Secret  string   `json:"secret"`
 }
@@ -34,12 +36,48 @@ type WebhookInput struct {
 	CreatedBy string
 }
 
+// Validate checks the URL against p and the event list, and canonicalises
+// CreatedBy.
+func (in *WebhookInput) Validate(p URLPolicy) error {
+	if err := p.ValidateURL("url", in.URL); err != nil {
+		return err
+	}
+	if err := ValidateEventTypes("events", in.Events); err != nil {
+		return err
+	}
+	if in.CreatedBy != "" {
+		id, ok := CanonicalID(in.CreatedBy)
+		if !ok {
+			return Invalid("created_by", "%q is not a user id", in.CreatedBy)
+		}
+		in.CreatedBy = id
+	}
+	return nil
+}
+
 // WebhookPatch updates a webhook; nil fields are left as they are.
 type WebhookPatch struct {
 	URL    *string   `json:"url"`
 	Events *[]string `json:"events"`
 	Active *bool     `json:"active"`
 }
+
+// Validate checks the fields the patch sets, with the rules of creation.
+func (p WebhookPatch) Validate(policy URLPolicy) error {
+	if p.URL != nil {
+		if err := policy.ValidateURL("url", *p.URL); err != nil {
+			return err
+		}
+	}
+	if p.Events != nil {
+		if err := ValidateEventTypes("events", *p.Events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const maxURLLength = 2048
 
 // URLPolicy says which webhook URLs are acceptable; development setups allow
 // plain http.
@@ -53,8 +91,8 @@ func (p URLPolicy) ValidateURL(field, raw string) error {
 	if strings.TrimSpace(raw) == "" {
 		return Invalid(field, "is required")
 	}
-	if len(raw) > 2048 {
-		return Invalid(field, "must be at most 2048 characters")
+	if err := CheckText(field, raw, maxURLLength); err != nil {
+		return err
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -72,6 +110,11 @@ func (p URLPolicy) ValidateURL(field, raw string) error {
 	if u.Host == "" || u.Hostname() == "" {
 		return Invalid(field, "%q has no host", raw)
 	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return Invalid(field, "port must be between 1 and 65535, got %q", port)
+		}
+	}
 	if u.User != nil {
 		return Invalid(field, "must not contain credentials")
 	}
@@ -81,12 +124,17 @@ func (p URLPolicy) ValidateURL(field, raw string) error {
 	return nil
 }
 
-// WebhookService manages webhooks. Secret returns the decrypted signing
-// secret for the delivery engine only; nothing user-facing calls it.
+// AnyTeam, passed as the team of a webhook lookup, finds a webhook of any
+// team. Only operator tools (the CLI, which acts with the database's
+// authority) use it; every API route passes the team in its path, so
+// another team's webhook is ENOTFOUND there.
+const AnyTeam = ""
+
+// WebhookService manages webhooks. Every lookup is scoped by team.
 type WebhookService interface {
-	CreateWebhook(ctx context.Context, in WebhookInput) (*NewWebhook, error)
-	FindWebhook(ctx context.Context, id string) (*Webhook, error)
+	CreateWebhook(ctx context.Context, in WebhookInput) (*CreatedWebhook, error)
+	FindWebhook(ctx context.Context, teamID, id string) (*Webhook, error)
 	ListWebhooks(ctx context.Context, teamID string) ([]*Webhook, error)
-	UpdateWebhook(ctx context.Context, id string, p WebhookPatch) (*Webhook, error)
-	DeleteWebhook(ctx context.Context, id string) (*Webhook, error)
+	UpdateWebhook(ctx context.Context, teamID, id string, p WebhookPatch) (*Webhook, error)
+	DeleteWebhook(ctx context.Context, teamID, id string) (*Webhook, error)
 }

@@ -13,19 +13,19 @@ import (
 )
 
 // recorder captures what the services dispatch after commit.
-type recorder struct{ jobs []relaybook.Job }
+type recorder struct{ jobs []relaybook.DeliveryTask }
 
-func (r *recorder) Dispatch(jobs []relaybook.Job) { r.jobs = append(r.jobs, jobs...) }
+func (r *recorder) Dispatch(jobs []relaybook.DeliveryTask) { r.jobs = append(r.jobs, jobs...) }
 
 type fixture struct {
 	db      *postgres.DB
 	team    *relaybook.Team
 	book    *relaybook.Book
-	webhook *relaybook.NewWebhook
+	webhook *relaybook.CreatedWebhook
 	jobs    *recorder
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := testenv.DB(t)
@@ -51,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // delivery creates a contact and returns the one delivery it dispatched.
-func (f *fixture) delivery(t *testing.T) relaybook.Job {
+func (f *fixture) delivery(t testing.TB) relaybook.DeliveryTask {
 	t.Helper()
 	name := "Jane"
 	before := len(f.jobs.jobs)
@@ -65,11 +65,14 @@ func (f *fixture) delivery(t *testing.T) relaybook.Job {
 	return f.jobs.jobs[len(f.jobs.jobs)-1]
 }
 
-func (f *fixture) attempt(job *postgres.DeliveryJob, n int, state string, next time.Time) postgres.AttemptRecord {
-	return postgres.AttemptRecord{
-		ID: postgres.NewAttemptID(), DeliveryID: job.DeliveryID, WebhookID: job.WebhookID, EventID: job.EventID,
-		EventType: job.EventType, Attempt: n, ResponseStatus: 500, ResponseBody: "oops\x00\xff", DurationMS: 3,
-		Error: "", CreatedAt: time.Now(), State: state, NextAttemptAt: next,
+func (f *fixture) attempt(job *relaybook.DeliveryJob, n int, state string, next time.Time) relaybook.AttemptRecord {
+	status := 500
+	return relaybook.AttemptRecord{
+		DeliveryAttempt: relaybook.DeliveryAttempt{
+			DeliveryID: job.DeliveryID, WebhookID: job.WebhookID, EventID: job.EventID, EventType: job.EventType,
+			Attempt: n, ResponseStatus: &status, ResponseBody: "oops\x00\xff", DurationMS: 3, CreatedAt: relaybook.Now(),
+		},
+		State: state, NextAttemptAt: next,
 	}
 }
 
@@ -108,11 +111,11 @@ func TestRecordAttemptsMovesForwardOnly(t *testing.T) {
 	}
 	j := loaded[job.DeliveryID]
 	retryAt := time.Now().Add(time.Minute).Truncate(time.Millisecond)
-	if err := f.db.RecordAttempts(ctx, []postgres.AttemptRecord{f.attempt(j, 2, "pending", retryAt)}); err != nil {
+	if err := f.db.RecordAttempts(ctx, []relaybook.AttemptRecord{f.attempt(j, 2, "pending", retryAt)}); err != nil {
 		t.Fatal(err)
 	}
 	// A stale attempt 1 arrives late, claiming success.
-	if err := f.db.RecordAttempts(ctx, []postgres.AttemptRecord{f.attempt(j, 1, "succeeded", time.Now())}); err != nil {
+	if err := f.db.RecordAttempts(ctx, []relaybook.AttemptRecord{f.attempt(j, 1, "succeeded", time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	var d struct {
@@ -152,7 +155,7 @@ func TestRecordAttemptsSurvivesDeletedDelivery(t *testing.T) {
 	if _, err := f.db.SQL().Exec(`DELETE FROM deliveries WHERE id = $1`, a.DeliveryID); err != nil {
 		t.Fatal(err)
 	}
-	err = f.db.RecordAttempts(ctx, []postgres.AttemptRecord{
+	err = f.db.RecordAttempts(ctx, []relaybook.AttemptRecord{
 		f.attempt(loaded[a.DeliveryID], 1, "succeeded", time.Now()),
 		f.attempt(loaded[b.DeliveryID], 1, "succeeded", time.Now()),
 	})
@@ -165,7 +168,7 @@ func TestRecordAttemptsSurvivesDeletedDelivery(t *testing.T) {
 	}
 }
 
-func TestDueJobsPagesPendingOnly(t *testing.T) {
+func TestDueTasksPagesPendingOnly(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	var ids []string
@@ -176,15 +179,15 @@ func TestDueJobsPagesPendingOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.RecordAttempts(ctx, []postgres.AttemptRecord{f.attempt(loaded[ids[0]], 1, "succeeded", time.Now())}); err != nil {
+	if err := f.db.RecordAttempts(ctx, []relaybook.AttemptRecord{f.attempt(loaded[ids[0]], 1, "succeeded", time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().Add(time.Second)
-	var got []relaybook.Job
+	var got []relaybook.DeliveryTask
 	var afterTime time.Time
 	afterID := ""
 	for {
-		page, err := f.db.DueJobs(ctx, now, afterTime, afterID, 2)
+		page, err := f.db.DueTasks(ctx, now, afterTime, afterID, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +212,7 @@ func TestDueJobsPagesPendingOnly(t *testing.T) {
 			t.Errorf("pending delivery %s not listed as due", id)
 		}
 	}
-	if early, _ := f.db.DueJobs(ctx, time.Now().Add(-time.Hour), time.Time{}, "", 10); len(early) != 0 {
+	if early, _ := f.db.DueTasks(ctx, time.Now().Add(-time.Hour), time.Time{}, "", 10); len(early) != 0 {
 		t.Errorf("%d jobs due an hour ago, want none", len(early))
 	}
 }

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/relaybook/relaybook/internal/relaybook"
+)
+
+// DB is the delivery engine's store.
+var _ relaybook.DeliveryStore = (*DB)(nil)
+
+// deliveryJobRow is a job as read: the secret still sealed.
+type deliveryJobRow struct {
+	relaybook.DeliveryJob
+	SecretCiphertext []byte `db:"secret_ciphertext"`
+}
+
+const loadJobsSQL = `
+	SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload,
+		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
+	FROM deliveries d
+	JOIN events e ON e.id = d.event_id
+	JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.id = ANY ($1::uuid[])`
+
+// LoadDeliveryJobs reads deliveries with their events and webhooks in one
+// query, for the worker's batched loads, and decrypts the webhooks' secrets.
+// Deliveries that no longer exist (webhook deleted) are absent from the map.
+func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[string]*relaybook.DeliveryJob, error) {
+	if db.Cipher == nil {
+		return nil, errors.New("delivering needs security.encryption_key")
+	}
+	ids := make([]string, 0, len(deliveryIDs))
+	for _, id := range deliveryIDs {
+		if validID(id) {
+			ids = append(ids, id)
+		}
+	}
+	var rows []*deliveryJobRow
+	if err := db.selectPrepared(ctx, &rows, loadJobsSQL, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	jobs := make(map[string]*relaybook.DeliveryJob, len(rows))
+	for _, r := range rows {
+		secret, err := db.Cipher.Open(r.SecretCiphertext, []byte(r.WebhookID))
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s secret: %w", r.WebhookID, err)
+		}
+		j := &r.DeliveryJob
+		j.Secret, r.SecretCiphertext = string(secret), nil
+		jobs[j.DeliveryID] = j
+	}
+	return jobs, nil
+}
+
+// DueTasks returns pending deliveries whose next attempt was due at or
+// before dueBefore, oldest first, after the (time, id) position given (the
+// zero values start from the beginning).
+func (db *DB) DueTasks(ctx context.Context, dueBefore time.Time, afterTime time.Time, afterID string, limit int) ([]relaybook.DeliveryTask, error) {
+	if afterID == "" {
+		afterID = "00000000-0000-0000-0000-000000000000"
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, attempts + 1, next_attempt_at FROM deliveries
+		WHERE state = 'pending' AND next_attempt_at <= $1 AND (next_attempt_at, id) > ($2, $3)
+		ORDER BY next_attempt_at, id LIMIT $4`, dueBefore, afterTime, afterID, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var tasks []relaybook.DeliveryTask
+	for rows.Next() {
+		var t relaybook.DeliveryTask
+		if err := rows.Scan(&t.DeliveryID, &t.Attempt, &t.RunAt); err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, mapError(rows.Err())
+}
