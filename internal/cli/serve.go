@@ -6,13 +6,13 @@ import (
 	"net"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
 	"github.com/relaybook/relaybook/internal/livestream"
 	"github.com/relaybook/relaybook/internal/ratelimit"
+	"github.com/relaybook/relaybook/internal/redisconn"
 )
 
 // rateLimitWindow is the rolling window of ratelimit.per_minute.
@@ -61,7 +61,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	redisOpts, err := redisOptions(cfg)
+	redisConn, err := redisconn.New(cfg.Redis)
 	if err != nil {
 		return err
 	}
@@ -71,13 +71,12 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	}
 	// Keep Redis connections ready too: the rate limiter allows itself
 	// 100 ms per call, which a burst of dials at start would blow.
-	redisOpts.MinIdleConns = max(redisOpts.MinIdleConns, 16)
-	rdb := redis.NewClient(redisOpts)
+	rdb := redisConn.Client(16)
 	defer rdb.Close()
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
 		log.Warn("redis unreachable at start; rate limiting falls back to a per-process limit until it answers",
-			"redis", redisOpts.Addr, "error", err.Error())
+			"redis", redisConn.String(), "error", err.Error())
 	}
 	cancel()
 
