@@ -43,7 +43,9 @@ lint:
 	@out=$$(gofmt -l cmd config internal scripts 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# The product against its ceilings (see BENCHMARKS.md); BENCH_SCALE=0.1 for a quick run.
+# The product against its ceilings (see BENCHMARKS.md); BENCH_SCALE=0.1 for a
+# quick run. Then the scale step: workers, shards, per-delivery costs (SCALING.md).
 bench:
 	scripts/services.sh
 	$(GO) run ./scripts/bench
+	$(GO) run ./scripts/scale

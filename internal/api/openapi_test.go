@@ -202,6 +202,8 @@ func TestOpenAPIValidatesExamples(t *testing.T) {
 	exchange(t, v, "GET", h, admin, "", 200)
 	exchange(t, v, "PATCH", h, admin, `{"active":false}`, 200)
 	exchange(t, v, "GET", h+"/deliveries?limit=10", admin, "", 200)
+	exchange(t, v, "POST", h+"/rotate-secret", admin, `{"grace":"1h"}`, 200)
+	exchange(t, v, "POST", h+"/rotate-secret", admin, `{"grace":"soon"}`, 422)
 	exchange(t, v, "DELETE", h, admin, "", 204)
 
 	// Error envelopes.

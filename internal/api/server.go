@@ -58,6 +58,12 @@ type Options struct {
 	// Observer counts requests by route template and rate-limit
 	// rejections (metrics.HTTP); nil counts nothing.
 	Observer Observer
+	// Events streams live events to `relaybook listen` (see stream.go);
+	// nil answers the stream route with 503.
+	Events relaybook.EventStream
+	// Heartbeat is how often an idle event stream gets a comment, so that
+	// proxies keep it open; 0 means DefaultHeartbeat.
+	Heartbeat time.Duration
 }
 
 // Observer receives one call per request, with the route's template (like
@@ -87,13 +93,15 @@ type Server struct {
 	ready   http.Handler
 	metrics http.Handler
 	obs     Observer
+	stream  streamOptions
 	handler http.Handler
 }
 
 // NewServer returns a Server on the given services.
 func NewServer(svc Services, opts Options) *Server {
 	s := &Server{svc: svc, secret: opts.JWTSecret, limiter: opts.Limiter, log: opts.Logger, ping: opts.Ping,
-		ready: opts.Ready, metrics: opts.Metrics, obs: opts.Observer}
+		ready: opts.Ready, metrics: opts.Metrics, obs: opts.Observer,
+		stream: streamOptions{events: opts.Events, heartbeat: opts.Heartbeat}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -153,6 +161,8 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/rotate-secret", admin(s.handleRotateSecret)).Methods(http.MethodPost)
+	t.Handle("/events/stream", admin(s.handleEventStream)).Methods(http.MethodGet)
 	return r
 }
 

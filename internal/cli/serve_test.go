@@ -43,8 +43,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// process is serve or worker running in the test, with its stderr.
-type process struct {
+// inProcess is serve or worker running in the test, with its stderr.
+type inProcess struct {
 	stderr *syncBuffer
 	done   chan int
 	stop   context.CancelFunc
@@ -52,10 +52,10 @@ type process struct {
 
 // startProcess runs `relaybook args…` until the test ends, and waits until
 // url answers.
-func startProcess(t *testing.T, config, url string, args ...string) *process {
+func startInProcess(t *testing.T, config, url string, args ...string) *inProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &process{stderr: &syncBuffer{}, done: make(chan int, 1), stop: cancel}
+	p := &inProcess{stderr: &syncBuffer{}, done: make(chan int, 1), stop: cancel}
 	go func() {
 		p.done <- cli.Run(ctx, append([]string{"--config", config}, args...),
 			&cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: p.stderr})
@@ -126,7 +126,7 @@ func TestServeProbesAndMetrics(t *testing.T) {
 	t.Setenv("RELAYBOOK_REDIS_URL", "redis://127.0.0.1:1/0") // nothing listens on port 1
 	t.Setenv("RELAYBOOK_LOG_FORMAT", "json")
 	base := "http://" + addr
-	p := startProcess(t, e.config, base+"/livez", "serve", "--addr", addr)
+	p := startInProcess(t, e.config, base+"/livez", "serve", "--addr", addr)
 
 	if code, body := get(t, base+"/livez"); code != 200 {
 		t.Errorf("/livez = %d %s, want 200 while Redis is down", code, body)

@@ -97,7 +97,7 @@ func TestWorkerMetricsAndLogs(t *testing.T) {
 
 	admin := freeAddr(t)
 	t.Setenv("RELAYBOOK_WORKER_ADMIN_ADDR", admin)
-	worker := startProcess(t, e.config, "http://"+admin+"/livez", "worker")
+	worker := startInProcess(t, e.config, "http://"+admin+"/livez", "worker")
 	if code, body := get(t, "http://"+admin+"/readyz"); code != 200 {
 		t.Errorf("worker /readyz = %d %s", code, body)
 	}
@@ -146,7 +146,7 @@ func TestWorkerMetricsAndLogs(t *testing.T) {
 	secrets["webhook secret refused"] = hook["secret"].(string)
 	admin2 := freeAddr(t)
 	t.Setenv("RELAYBOOK_WORKER_ADMIN_ADDR", admin2)
-	guarded := startProcess(t, e.config, "http://"+admin2+"/livez", "worker")
+	guarded := startInProcess(t, e.config, "http://"+admin2+"/livez", "worker")
 	e.ok("books", "create", "--team", team2, "--name", "Suppliers")
 	waitForMetrics(t, "http://"+admin2+"/metrics", `relaybook_delivery_attempts_total{event_type="book.created",result="refused"} 1`)
 	guarded.stop()

@@ -77,7 +77,11 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 	h.Set("X-Relay-Event", job.EventType)
 	h.Set("X-Relay-Event-ID", job.EventID)
 	h.Set("X-Relay-Attempt", strconv.Itoa(attempt))
-	h.Set("X-Relay-Signature", signature.Sign(job.Secret, job.Payload))
+	// webhook-timestamp is this attempt's send time, so a captured request
+	// cannot be replayed past the receivers' tolerance.
+	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, signingSecrets(job)...); err != nil {
+		return Result{Outcome: Final, Err: "signing: " + err.Error()}
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {
@@ -94,6 +98,15 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 		res.Err = "redirect not followed (" + resp.Header.Get("Location") + ")"
 	}
 	return res
+}
+
+// signingSecrets lists the secrets that sign a request: the current one,
+// then the previous one while a rotation's grace lasts.
+func signingSecrets(job *relaybook.DeliveryJob) []string {
+	if job.PreviousSecret != "" {
+		return []string{job.Secret, job.PreviousSecret}
+	}
+	return []string{job.Secret}
 }
 
 func classifyError(err error) Outcome {

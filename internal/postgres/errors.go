@@ -36,14 +36,20 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-// setupError recognises the errors of a database that was never set up
-// and says, in one line, what to run; nil for any other error.
+// setupError recognises the errors of a database that was never set up,
+// or of a pool that dials PgBouncer without database.pgbouncer, and says,
+// in one line, what to do; nil for any other error.
 func setupError(err error) error {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return nil
 	}
 	switch pqErr.Code {
+	case "08P01": // protocol_violation: PgBouncer refuses jit, a startup parameter it does not know
+		if strings.Contains(pqErr.Message, "unsupported startup parameter") {
+			return &relaybook.Error{Code: relaybook.EUNAVAILABLE, Message: pqErr.Message +
+				": if database.url is PgBouncer, set database.pgbouncer: true"}
+		}
 	case "3D000": // invalid_catalog_name
 		return &relaybook.Error{Code: relaybook.EUNAVAILABLE, Message: pqErr.Message +
 			": create it (`make run` or scripts/services.sh create the relaybook database), then run `relaybook migrate`"}
