@@ -82,7 +82,14 @@ func startWorkerAdmin(ctx context.Context, f *Factory, cfg *config.Config, reg *
 	}
 	addr, err := startAdmin(ctx, cfg.Worker.AdminAddr, readiness(log, pingDB, rdb.Ping), metrics.Handler(reg), log)
 	if err != nil {
-		return &config.Error{Key: "worker.admin_addr", Msg: fmt.Sprintf("cannot listen on %s: %v", cfg.Worker.AdminAddr, err)}
+		// Delivering matters more than being scraped: a second worker on
+		// a host with the default address still delivers, and says loudly
+		// that it serves no metrics until it gets an address of its own.
+		log.Warn("worker admin listener off: cannot listen; give each worker on this host its own worker.admin_addr",
+			"addr", cfg.Worker.AdminAddr, "error", err.Error())
+		rdb.Close()
+		inspector.Close()
+		return nil
 	}
 	go func() {
 		<-ctx.Done()
