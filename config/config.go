@@ -30,6 +30,7 @@ type Config struct {
 	Delivery  Delivery
 	Worker    Worker
 	Webhooks  Webhooks
+	Retention Retention
 	Debug     Debug
 	// File is the configuration file that was read, empty when none was.
 	File string
@@ -79,6 +80,10 @@ type Webhooks struct {
 	AllowPrivateNetworks bool
 }
 
+type Retention struct {
+	Period time.Duration
+}
+
 type Debug struct {
 	PprofAddr string
 }
@@ -106,6 +111,7 @@ var defaults = []struct {
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
+	{"retention.period", "720h"},
 	{"debug.pprof_addr", ""},
 }
 
@@ -213,7 +219,8 @@ func Load(opts Options) (*Config, error) {
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
 		},
-		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
+		Retention: Retention{Period: p.duration("retention.period")},
+		Debug:     Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
 	}
 	if p.err != nil {
 		return nil, p.err

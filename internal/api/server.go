@@ -29,6 +29,9 @@ type Services struct {
 	Webhooks   relaybook.WebhookService
 	Deliveries relaybook.DeliveryService
 	Members    relaybook.MemberService
+	Events     relaybook.EventService
+	// Tester sends "webhooks test" events from the API process itself.
+	Tester relaybook.WebhookTester
 }
 
 // Limiter admits or refuses one request for a key (internal/ratelimit).
@@ -124,6 +127,9 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/test", admin(s.handleTestWebhook)).Methods(http.MethodPost)
+	t.Handle("/events", admin(s.handleListEvents)).Methods(http.MethodGet)
+	t.Handle("/events/{event_id}", admin(s.handleGetEvent)).Methods(http.MethodGet)
 	return r
 }
 

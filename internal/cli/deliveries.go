@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -26,14 +24,25 @@ type deliveriesListOptions struct {
 	WebhookID  string
 	Limit      int
 	FailedOnly bool
+	EventID    string
+	Since      string
+	Until      string
+	Cursor     string
+	// Window is Since and Until as parsed.
+	Window relaybook.Window
 }
 
 func newCmdDeliveriesList(f *Factory, runF func(*deliveriesListOptions) error) *cobra.Command {
 	opts := &deliveriesListOptions{Deliveries: f.Deliveries}
 	cmd := &cobra.Command{
-		Use:   "list --webhook WEBHOOK [--limit 50] [--failed]",
+		Use:   "list --webhook WEBHOOK [--failed] [--event EVENT] [--since D] [--until D] [--limit 50] [--cursor C]",
 		Short: "List a webhook's delivery attempts, newest first",
 		Long: fmt.Sprintf(`List a webhook's delivery log, newest first: one row per attempt.
+
+--event keeps one event's attempts; --since and --until bound when they were
+made: a Go duration counted back from now (90m, 24h) or an RFC 3339 time.
+When more attempts follow, the cursor of the next page is printed on stderr
+(pass it as --cursor).
 
 With -o json it prints an array of delivery-log objects:
 {"id", "delivery_id", "webhook_id", "event_id", "event_type", "attempt", "payload",
@@ -47,6 +56,10 @@ With -o json it prints an array of delivery-log objects:
 			if opts.Limit < 1 || opts.Limit > relaybook.MaxDeliveryLimit {
 				return usagef("%s: --limit must be between 1 and %d, got %d", cmd.CommandPath(), relaybook.MaxDeliveryLimit, opts.Limit)
 			}
+			var err error
+			if opts.Window, err = parsePageFlags(cmd, opts.Since, opts.Until, opts.Cursor); err != nil {
+				return err
+			}
 			opts.printer = f.printer()
 			return run(cmd.Context(), opts, runF, deliveriesListRun)
 		},
@@ -54,16 +67,35 @@ With -o json it prints an array of delivery-log objects:
 	cmd.Flags().StringVar(&opts.WebhookID, "webhook", "", "webhook id (required)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", relaybook.DefaultDeliveryLimit, fmt.Sprintf("how many attempts to show (1 to %d)", relaybook.MaxDeliveryLimit))
 	cmd.Flags().BoolVar(&opts.FailedOnly, "failed", false, "only attempts that did not succeed")
+	cmd.Flags().StringVar(&opts.EventID, "event", "", "only the attempts of this event id")
+	addWindowFlags(cmd, &opts.Since, &opts.Until, &opts.Cursor)
 	return cmd
 }
 
 func deliveriesListRun(ctx context.Context, opts *deliveriesListOptions) error {
-	return printList(ctx, opts.printer, opts.Deliveries, func(s relaybook.DeliveryService) ([]*relaybook.DeliveryAttempt, error) {
-		return s.ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly})
-	}, []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}, func(a *relaybook.DeliveryAttempt) []string {
-		return []string{a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
-			strconv.FormatInt(a.DurationMS, 10) + "ms", a.Error, a.CreatedAt.String()}
+	deliveries, err := opts.Deliveries(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := deliveries.ListAttempts(ctx, relaybook.DeliveryFilter{
+		WebhookID: opts.WebhookID, Limit: opts.Limit, FailedOnly: opts.FailedOnly,
+		EventID: opts.EventID, Window: opts.Window, Cursor: opts.Cursor,
 	})
+	if err != nil {
+		return err
+	}
+	err = opts.print(page.Attempts, func() *Table {
+		t := &Table{Header: []string{"ID", "EVENT", "ATTEMPT", "STATUS", "SUCCESS", "DURATION", "ERROR", "CREATED"}}
+		for _, a := range page.Attempts {
+			t.AddRow(a.ID, a.EventType, strconv.Itoa(a.Attempt), optInt(a.ResponseStatus), strconv.FormatBool(a.Success),
+				strconv.FormatInt(a.DurationMS, 10)+"ms", a.Error, a.CreatedAt.String())
+		}
+		return t
+	})
+	if err != nil {
+		return err
+	}
+	return opts.nextPage(page.NextCursor)
 }
 
 type deliveriesShowOptions = idOptions[relaybook.DeliveryService]
@@ -102,12 +134,7 @@ func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
 	}
 	// The payload and the response body are multi-line: shown as blocks
 	// after the summary rather than squeezed onto one line.
-	var payload bytes.Buffer
-	if json.Indent(&payload, a.Payload, "", "  ") != nil {
-		payload.Reset()
-		payload.Write(a.Payload)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "\npayload:\n%s\n\nresponse_body:\n%s\n", payload.String(), a.ResponseBody)
+	_, err = fmt.Fprintf(opts.IO.Out, "\npayload:\n%s\n\nresponse_body:\n%s\n", indentJSON(a.Payload), a.ResponseBody)
 	return err
 }
 

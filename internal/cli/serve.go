@@ -77,7 +77,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
-	srv := api.NewServer(apiServices(db), api.Options{
+	srv := api.NewServer(apiServices(db, cfg), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,

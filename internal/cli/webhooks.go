@@ -18,6 +18,7 @@ func newCmdWebhooks(f *Factory) *cobra.Command {
 		newCmdWebhooksShow(f, nil),
 		newCmdWebhooksUpdate(f, nil),
 		newCmdWebhooksDelete(f, nil),
+		newCmdWebhooksTest(f, nil),
 	)
 }
 

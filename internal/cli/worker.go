@@ -60,6 +60,7 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 		SweepInterval:        cfg.Worker.SweepInterval,
 		SweepGrace:           cfg.Worker.SweepGrace,
 		ShutdownTimeout:      cfg.Worker.ShutdownTimeout,
+		Retention:            &delivery.Retention{Store: db, Period: cfg.Retention.Period, Pause: delivery.DefaultPrunePause, Log: log},
 		Log:                  log,
 	})
 	if err != nil {

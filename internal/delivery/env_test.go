@@ -140,10 +140,11 @@ func (e *env) createContact(b *relaybook.Book, first string) *relaybook.Contact 
 // attempts returns a webhook's log, oldest first.
 func (e *env) attempts(webhookID string) []*relaybook.DeliveryAttempt {
 	e.t.Helper()
-	list, err := postgres.NewDeliveryService(e.db).ListAttempts(context.Background(), relaybook.DeliveryFilter{WebhookID: webhookID, Limit: 200})
+	page, err := postgres.NewDeliveryService(e.db).ListAttempts(context.Background(), relaybook.DeliveryFilter{WebhookID: webhookID, Limit: 200})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	list := page.Attempts
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}

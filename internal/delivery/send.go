@@ -78,6 +78,9 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 	h.Set("X-Relay-Event-ID", job.EventID)
 	h.Set("X-Relay-Attempt", strconv.Itoa(attempt))
 	h.Set("X-Relay-Signature", signature.Sign(job.Secret, job.Payload))
+	if job.Test {
+		h.Set("X-Relay-Test", "true")
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {

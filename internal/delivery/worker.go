@@ -29,7 +29,9 @@ type WorkerConfig struct {
 	SweepInterval        time.Duration
 	SweepGrace           time.Duration
 	ShutdownTimeout      time.Duration
-	Log                  *slog.Logger
+	// Retention prunes old history beside the sweeper; nil turns it off.
+	Retention *Retention
+	Log       *slog.Logger
 }
 
 // Worker is one delivery worker process's engine: the Asynq server running
@@ -141,6 +143,11 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	w.stopSweep = stop
 	go func() {
 		defer close(w.sweepDone)
+		var background sync.WaitGroup
+		defer background.Wait()
+		if cfg.Retention != nil {
+			background.Go(func() { cfg.Retention.Run(sweepCtx) })
+		}
 		(&Sweeper{Store: cfg.Store, Enqueuer: enq, Interval: cfg.SweepInterval, Grace: cfg.SweepGrace, Log: cfg.Log}).Run(sweepCtx)
 	}()
 	return w, nil

@@ -37,14 +37,39 @@ type DeliveryFilter struct {
 	WebhookID  string
 	Limit      int
 	FailedOnly bool
+	// EventID keeps the attempts of one event; Window bounds when they
+	// were made.
+	EventID string
+	Window
+	Cursor string
 }
 
-// Validate applies the default limit and checks the range.
+// Validate applies the default limit and checks every field.
 func (f *DeliveryFilter) Validate() error {
 	if f.Limit == 0 {
 		f.Limit = DefaultDeliveryLimit
 	}
-	return CheckLimit(f.Limit, MaxDeliveryLimit)
+	if err := CheckLimit(f.Limit, MaxDeliveryLimit); err != nil {
+		return err
+	}
+	if f.EventID != "" {
+		id, ok := CanonicalID(f.EventID)
+		if !ok {
+			return Invalid("event", "must be an event id, got %q", trimInput(f.EventID))
+		}
+		f.EventID = id
+	}
+	if _, err := ParseCursor(f.Cursor); err != nil {
+		return err
+	}
+	return f.Window.Validate()
+}
+
+// AttemptPage is one page of the delivery log; NextCursor is empty on the
+// last page.
+type AttemptPage struct {
+	Attempts   []*DeliveryAttempt
+	NextCursor string
 }
 
 // Delivery list limits (seed 004, "Query Parameters").
@@ -55,7 +80,8 @@ const (
 
 // DeliveryService reads delivery logs and queues redeliveries.
 type DeliveryService interface {
-	ListAttempts(ctx context.Context, f DeliveryFilter) ([]*DeliveryAttempt, error)
+	ListAttempts(ctx context.Context, f DeliveryFilter) (*AttemptPage, error)
+	// FindAttempt returns one log row by its id, as ListAttempts prints it.
 	FindAttempt(ctx context.Context, id string) (*DeliveryAttempt, error)
 	// Redeliver queues a fresh delivery of an attempt's event to its webhook
 	// and returns the new delivery's id.

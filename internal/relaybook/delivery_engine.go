@@ -33,6 +33,9 @@ type DeliveryJob struct {
 	WebhookID string `db:"webhook_id"`
 	URL       string `db:"url"`
 	Active    bool   `db:"active"`
+	// Test marks a sample event from "webhooks test": it is sent with
+	// X-Relay-Test: true.
+	Test bool `db:"-"`
 	// Secret is decrypted in memory for signing; it is never logged or
 	// written anywhere.
 	Secret string `db:"-"`
