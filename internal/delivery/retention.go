@@ -52,7 +52,7 @@ func PruneBefore(ctx context.Context, p relaybook.Pruner, cutoff time.Time, batc
 		if err != nil {
 			return total, err
 		}
-		if c.Events < int64(batch) && c.Attempts < int64(batch) {
+		if c == (relaybook.PruneCounts{}) {
 			return total, nil // nothing older is left
 		}
 		select {
