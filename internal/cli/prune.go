@@ -20,12 +20,12 @@ type pruneResult struct {
 type pruneOptions struct {
 	printer
 	Pruner func(context.Context) (relaybook.Pruner, error)
-	Period func() (relaybook.Time, error)
+	Cutoff func() (relaybook.Time, error)
 	DryRun bool
 }
 
 func newCmdPrune(f *Factory, runF func(*pruneOptions) error) *cobra.Command {
-	opts := &pruneOptions{Pruner: f.Pruner, Period: f.retentionCutoff}
+	opts := &pruneOptions{Pruner: f.Pruner, Cutoff: f.retentionCutoff}
 	cmd := &cobra.Command{
 		Use:   "prune [--dry-run]",
 		Short: "Delete delivery history older than retention.period now",
@@ -48,7 +48,7 @@ With -o json it prints {"attempts", "deliveries", "events", "older_than", "dry_r
 }
 
 func pruneRun(ctx context.Context, opts *pruneOptions) error {
-	cutoff, err := opts.Period()
+	cutoff, err := opts.Cutoff()
 	if err != nil {
 		return err
 	}
