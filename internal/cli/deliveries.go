@@ -41,8 +41,8 @@ func newCmdDeliveriesList(f *Factory, runF func(*deliveriesListOptions) error) *
 
 --event keeps one event's attempts; --since and --until bound when they were
 made: a Go duration counted back from now (90m, 24h) or an RFC 3339 time.
-When more attempts follow, the cursor of the next page is printed on stderr
-(pass it as --cursor).
+When more attempts follow, the table output prints the cursor of the next
+page on stderr (pass it as --cursor).
 
 With -o json it prints an array of delivery-log objects:
 {"id", "delivery_id", "webhook_id", "event_id", "event_type", "attempt", "payload",

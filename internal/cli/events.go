@@ -43,8 +43,8 @@ delivery's state (pending, succeeded, failed, held), how many attempts were
 made, when the next is due and the last HTTP status.
 
 --since and --until take a Go duration counted back from now (90m, 24h) or
-an RFC 3339 time. When more events follow, the cursor of the next page is
-printed on stderr (pass it as --cursor).
+an RFC 3339 time. When more events follow, the table output prints the
+cursor of the next page on stderr (pass it as --cursor).
 
 With -o json it prints an array of
 {"id", "type", "team_id", "book_id", "created_at",
