@@ -30,6 +30,7 @@ type Config struct {
 	Delivery  Delivery
 	Worker    Worker
 	Webhooks  Webhooks
+	Queue     Queue
 	Retention Retention
 	Debug     Debug
 	// File is the configuration file that was read, empty when none was.
@@ -39,10 +40,8 @@ type Config struct {
 type Database struct {
 	URL      string
 	MaxConns int
-}
-
-type Redis struct {
-	URL string
+	// PgBouncer: URL points at PgBouncer in transaction pooling mode.
+	PgBouncer bool
 }
 
 type Server struct {
@@ -96,7 +95,11 @@ var defaults = []struct {
 }{
 	{"database.url", "postgres://postgres@127.0.0.1:5432/relaybook?sslmode=disable"},
 	{"database.max_conns", 20},
+	{"database.pgbouncer", false},
 	{"redis.url", "redis://127.0.0.1:6379/0"},
+	{"redis.sentinel.master", ""},
+	{"redis.sentinel.addrs", ""},
+	{"redis.cluster.addrs", ""},
 	{"server.addr", ":8080"},
 	{"server.shutdown_timeout", "15s"},
 	{"auth.jwt_secret", ""},
@@ -111,6 +114,7 @@ var defaults = []struct {
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
+	{"queue.shards", 1},
 	{"retention.period", "720h"},
 	{"debug.pprof_addr", ""},
 }
@@ -194,10 +198,11 @@ func Load(opts Options) (*Config, error) {
 	cfg := &Config{
 		File: file,
 		Database: Database{
-			URL:      p.url("database.url", "postgres", "postgresql"),
-			MaxConns: p.positiveInt("database.max_conns"),
+			URL:       p.url("database.url", "postgres", "postgresql"),
+			MaxConns:  p.positiveInt("database.max_conns"),
+			PgBouncer: p.boolean("database.pgbouncer"),
 		},
-		Redis:  Redis{URL: p.url("redis.url", "redis", "rediss")},
+		Redis:  p.redis(),
 		Server: Server{Addr: p.addr("server.addr"), ShutdownTimeout: p.duration("server.shutdown_timeout")},
 		Auth:   Auth{JWTSecret: p.str("auth.jwt_secret")},
 		Security: Security{
@@ -219,6 +224,7 @@ func Load(opts Options) (*Config, error) {
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
 		},
+		Queue:     Queue{Shards: p.shards("queue.shards")},
 		Retention: Retention{Period: p.duration("retention.period")},
 		Debug:     Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
 	}

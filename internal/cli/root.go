@@ -87,6 +87,7 @@ exactly one JSON document.`,
 		newCmdEvents(f),
 		newCmdPrune(f, nil),
 		newCmdToken(f, nil),
+		newCmdListen(f, nil),
 		newCmdVersion(f, nil),
 	)
 	return root

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -23,10 +22,12 @@ var attemptColumns = columns[attemptRecord]{
 	{"event_type", "text", false, func(r *attemptRecord) any { return r.EventType }},
 	{"attempt", "int", false, func(r *attemptRecord) any { return r.Attempt }},
 	{"response_status", "int", false, func(r *attemptRecord) any { return r.ResponseStatus }},
-	{"response_body", "text", false, func(r *attemptRecord) any { return cleanText(r.ResponseBody) }},
+	{"response_body", "text", false, func(r *attemptRecord) any {
+		return relaybook.CleanReceiverText(r.ResponseBody, relaybook.MaxStoredResponseBody)
+	}},
 	{"duration_ms", "bigint", false, func(r *attemptRecord) any { return r.DurationMS }},
 	{"success", "boolean", false, func(r *attemptRecord) any { return r.Success }},
-	{"error", "text", false, func(r *attemptRecord) any { return cleanText(r.Error) }},
+	{"error", "text", false, func(r *attemptRecord) any { return relaybook.CleanReceiverText(r.Error, relaybook.MaxStoredError) }},
 	{"created_at", "timestamptz", false, func(r *attemptRecord) any { return r.CreatedAt }},
 }
 
@@ -80,8 +81,3 @@ var recordAttemptsSQL = func() string {
 		FROM rec
 		WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt`
 }()
-
-// cleanText makes receiver-controlled text storable: valid UTF-8, no NUL.
-func cleanText(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-}

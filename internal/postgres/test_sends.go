@@ -28,13 +28,20 @@ func (db *DB) PrepareTest(ctx context.Context, teamID, webhookID, eventType stri
 	if !relaybook.IsEventType(eventType) {
 		return nil, relaybook.Invalid("event", "must be one of the event names, got %q", eventType)
 	}
-	var sealed []byte
-	if err := db.db.GetContext(ctx, &sealed, `SELECT secret_ciphertext FROM webhooks WHERE id = $1`, hook.ID); err != nil {
+	// The secrets as the worker reads them: a rotation's previous secret
+	// signs too while its grace lasts.
+	var row deliveryJobRow
+	if err := db.db.GetContext(ctx, &row, `
+		SELECT id AS webhook_id, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at
+		FROM webhooks WHERE id = $1`, hook.ID); err != nil {
 		return nil, mapError(err)
 	}
-	secret, err := db.Cipher.Open(sealed, []byte(hook.ID))
+	secret, err := db.Cipher.Open(row.SecretCiphertext, []byte(hook.ID))
 	if err != nil {
 		return nil, fmt.Errorf("webhook %s secret: %w", hook.ID, err)
+	}
+	if err := db.openPreviousSecrets(ctx, []*deliveryJobRow{&row}); err != nil {
+		return nil, err
 	}
 	ev, err := relaybook.SampleEvent(newID(), eventType, hook.TeamID, newID(), newID(), relaybook.Now())
 	if err != nil {
@@ -42,7 +49,8 @@ func (db *DB) PrepareTest(ctx context.Context, teamID, webhookID, eventType stri
 	}
 	return &relaybook.TestSend{Event: ev, Job: relaybook.DeliveryJob{
 		DeliveryID: newID(), State: relaybook.DeliveryPending, EventID: ev.ID, EventType: ev.Type,
-		Payload: ev.Payload, WebhookID: hook.ID, URL: hook.URL, Active: hook.Active, Secret: string(secret), Test: true,
+		Payload: ev.Payload, WebhookID: hook.ID, URL: hook.URL, Active: hook.Active,
+		Secret: string(secret), PreviousSecret: row.PreviousSecret, Test: true,
 	}}, nil
 }
 
@@ -53,6 +61,9 @@ func (db *DB) RecordTest(ctx context.Context, t *relaybook.TestSend, rec *relayb
 	if rec.ID == "" {
 		rec.ID = newID()
 	}
+	// Stored as the log stores any attempt, and returned as stored.
+	rec.ResponseBody = relaybook.CleanReceiverText(rec.ResponseBody, relaybook.MaxStoredResponseBody)
+	rec.Error = relaybook.CleanReceiverText(rec.Error, relaybook.MaxStoredError)
 	return db.inTx(ctx, func(tx *Tx) error {
 		args := append(eventArgs(t.Event), true)
 		if _, err := tx.ExecContext(ctx, `
@@ -75,7 +86,7 @@ func (db *DB) RecordTest(ctx context.Context, t *relaybook.TestSend, rec *relayb
 				response_status, response_body, duration_ms, success, error, created_at)
 			VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11)`,
 			rec.ID, t.Job.DeliveryID, t.Job.WebhookID, t.Event.ID, t.Event.Type,
-			rec.ResponseStatus, cleanText(rec.ResponseBody), rec.DurationMS, rec.Success, cleanText(rec.Error), rec.CreatedAt)
+			rec.ResponseStatus, rec.ResponseBody, rec.DurationMS, rec.Success, rec.Error, rec.CreatedAt)
 		return err
 	})
 }
