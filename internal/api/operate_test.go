@@ -332,6 +332,22 @@ func TestWebhookTestRoute(t *testing.T) {
 		}
 	}
 
+	// During a secret rotation's grace a test is signed with both secrets,
+	// like any other request.
+	rc.status.Store(http.StatusOK)
+	var rotated struct {
+		Secret string `json:"secret"`
+	}
+	do(t, http.MethodPost, e.url+"/api/teams/"+tm.ID+"/webhooks/"+h.Webhook.ID+"/rotate-secret", admin, map[string]string{"grace": "1h"}).
+		expect(t, http.StatusOK).data(t, &rotated)
+	do(t, http.MethodPost, path, admin, nil).expect(t, http.StatusOK)
+	req, body = rc.last(t)
+	if !signature.Verify(rotated.Secret, body, req.Header.Get("X-Relay-Signature")) ||
+		!signature.Verify(h.Secret, body, req.Header.Get("X-Relay-Signature-Previous")) {
+		t.Errorf("a test during rotation: signatures %q / %q do not verify with the new and old secrets",
+			req.Header.Get("X-Relay-Signature"), req.Header.Get("X-Relay-Signature-Previous"))
+	}
+
 	do(t, http.MethodPost, path, admin, map[string]string{"event": "contact.exploded"}).expect(t, http.StatusUnprocessableEntity, relaybook.EINVALID, "event")
 	do(t, http.MethodPost, path, admin, map[string]string{"evnt": "contact.created"}).expect(t, http.StatusUnprocessableEntity)
 	foreign := e.newTeam(t)
