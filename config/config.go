@@ -77,6 +77,8 @@ type Worker struct {
 type Webhooks struct {
 	AllowHTTP            bool
 	AllowPrivateNetworks bool
+	DisableAfterFailures int
+	DisableAfter         time.Duration
 }
 
 type Debug struct {
@@ -106,6 +108,8 @@ var defaults = []struct {
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
+	{"webhooks.disable_after_failures", 50},
+	{"webhooks.disable_after", "24h"},
 	{"debug.pprof_addr", ""},
 }
 
@@ -212,6 +216,8 @@ func Load(opts Options) (*Config, error) {
 		Webhooks: Webhooks{
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
+			DisableAfterFailures: p.positiveInt("webhooks.disable_after_failures"),
+			DisableAfter:         p.duration("webhooks.disable_after"),
 		},
 		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
 	}

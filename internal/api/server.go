@@ -124,6 +124,7 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/recover", admin(s.handleRecoverWebhook)).Methods(http.MethodPost)
 	return r
 }
 

@@ -37,6 +37,8 @@ type DB struct {
 	Dispatcher relaybook.Dispatcher
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy relaybook.URLPolicy
+	// AutoDisable is when RecordAttempts disables a failing webhook.
+	AutoDisable relaybook.AutoDisable
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
 

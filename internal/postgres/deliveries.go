@@ -8,8 +8,8 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// DeliveryService implements relaybook.DeliveryService: the delivery log and
-// manual redelivery.
+// DeliveryService implements relaybook.DeliveryService: the delivery log,
+// and re-opening deliveries (lifecycle.go).
 type DeliveryService struct{ db *DB }
 
 // NewDeliveryService returns a DeliveryService on db.
@@ -41,13 +41,16 @@ func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.Delivery
 	return attempts, mapError(err)
 }
 
-// FindAttempt returns one delivery log row.
+// FindAttempt returns one delivery log row by its id or, given a
+// delivery's id, that delivery's latest attempt: `deliveries show` takes
+// whatever id the other commands print.
 func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relaybook.DeliveryAttempt, error) {
 	if !validID(id) {
 		return nil, relaybook.NotFound("delivery", id)
 	}
 	var a relaybook.DeliveryAttempt
-	err := s.db.db.GetContext(ctx, &a, attemptSelect+` WHERE a.id = $1`, id)
+	err := s.db.db.GetContext(ctx, &a, attemptSelect+` WHERE a.id = $1 OR a.delivery_id = $1
+		ORDER BY a.id = $1 DESC, a.created_at DESC, a.id DESC LIMIT 1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, relaybook.NotFound("delivery", id)
 	}
@@ -55,35 +58,4 @@ func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relayboo
 		return nil, mapError(err)
 	}
 	return &a, nil
-}
-
-// Redeliver creates a fresh delivery (attempt 1 again, same event id so
-// receivers can dedupe) of the event behind id, which may name a delivery
-// log row or a delivery. It is due at once.
-func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, error) {
-	if !validID(id) {
-		return "", relaybook.NotFound("delivery", id)
-	}
-	newDelivery := newID()
-	err := s.db.inTx(ctx, func(tx *Tx) error {
-		now := relaybook.Now()
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, redelivery_of, created_at, updated_at)
-			SELECT $2, d.event_id, d.webhook_id, $3, d.id, $3, $3
-			FROM deliveries d
-			WHERE d.id = COALESCE((SELECT delivery_id FROM delivery_attempts WHERE id = $1), $1)`,
-			id, newDelivery, now)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return relaybook.NotFound("delivery", id)
-		}
-		tx.tasks = append(tx.tasks, relaybook.DeliveryTask{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return newDelivery, nil
 }
