@@ -144,8 +144,12 @@ func TestOutageRecover(t *testing.T) {
 	if n := e.recoverSince(hook.ID, "10m"); n != 0 {
 		t.Errorf("second recover queued %d, want 0", n)
 	}
-	if n := e.recoverSince(hook.ID, time.Now().Add(time.Hour).Format(time.RFC3339)); n != 0 {
-		t.Errorf("recover of a window after every event queued %d", n)
+	win, err := relaybook.ParseWindow("2h", "1h", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := postgres.NewDeliveryService(e.db).Recover(context.Background(), e.team.ID, hook.ID, win, nil); err != nil || rec.Queued != 0 {
+		t.Errorf("recover of a window before every event: %+v, %v; want 0 queued", rec, err)
 	}
 }
 

@@ -58,16 +58,22 @@ func eventSQL(change string, n int) string {
 			RETURNING id, type, team_id, created_at
 		),
 		delivery AS (
-			INSERT INTO deliveries (id, event_id, webhook_id, state, next_attempt_at, created_at, updated_at)
-			SELECT gen_random_uuid(), event.id, w.id, CASE WHEN w.active THEN 'pending' ELSE 'held' END,
-				event.created_at, event.created_at, event.created_at
-			FROM event JOIN webhooks w ON w.team_id = event.team_id AND event.type = ANY (w.events)
+			`+fanOutSQL+`
 			RETURNING id, state
 		)
 		SELECT EXISTS (SELECT 1 FROM change),
 			COALESCE((SELECT array_agg(id::text) FROM delivery WHERE state = 'pending'), '{}')`,
 		change, n+1, n+2, n+3, n+4, n+5, n+6)
 }
+
+// fanOutSQL inserts one delivery per webhook of the event's team (the CTE
+// "event") subscribed to its type: pending, or held when the webhook is
+// inactive (paused or disabled) so that resuming it sends what was held.
+// Only pending ones are dispatched.
+const fanOutSQL = `INSERT INTO deliveries (id, event_id, webhook_id, state, next_attempt_at, created_at, updated_at)
+			SELECT gen_random_uuid(), event.id, w.id, CASE WHEN w.active THEN 'pending' ELSE 'held' END,
+				event.created_at, event.created_at, event.created_at
+			FROM event JOIN webhooks w ON w.team_id = event.team_id AND event.type = ANY (w.events)`
 
 func eventArgs(e relaybook.Event) []any {
 	var bookID *string
