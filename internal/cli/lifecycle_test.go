@@ -134,3 +134,29 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestWebhooksRecover(t *testing.T) {
+	e := newEnv(t)
+	team := e.object("teams", "create", "--name", "Recover")["id"].(string)
+	hook := e.object("webhooks", "create", "--team", team, "--url", "https://example.com/hook", "--events", "book.created")["webhook"].(map[string]any)["id"].(string)
+	for range 2 {
+		e.ok("books", "create", "--team", team, "--name", "Book")
+	}
+	// No worker runs here: the test ends the deliveries as failed itself.
+	if _, err := db(t).SQL().Exec(`UPDATE deliveries SET state = 'failed', attempts = 4 WHERE webhook_id = $1`, hook); err != nil {
+		t.Fatal(err)
+	}
+	got := e.object("webhooks", "recover", hook, "--since", "10m")
+	if got["webhook_id"] != hook || got["queued"] != float64(2) || got["since"] == nil || got["until"] == nil {
+		t.Errorf("webhooks recover -o json = %v, want 2 queued", got)
+	}
+	if n := countDeliveries(t, hook, "pending"); n != 2 {
+		t.Errorf("%d deliveries pending after recover, want 2", n)
+	}
+	if out := e.ok("webhooks", "recover", hook, "--since", "10m"); !strings.Contains(out.Stdout, "queued:     0") {
+		t.Errorf("second recover printed %q, want 0 queued", out.Stdout)
+	}
+	e.fails(2, []string{"webhooks", "recover", hook, "--since", "yesterday"}, "--since", "yesterday")
+	e.fails(2, []string{"webhooks", "recover", hook, "--since", "1h", "--until", "2h"}, "--until", "before since")
+	e.fails(1, []string{"webhooks", "recover", "00000000-0000-4000-8000-000000000000", "--since", "1h"}, "webhook", "not found")
+}
