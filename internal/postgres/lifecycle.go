@@ -38,12 +38,19 @@ const resumeDispatchLimit = 1000
 // oldest event first once tx commits.
 func (tx *Tx) resumeHeld(ctx context.Context, webhookID string, now time.Time) error {
 	rows, err := tx.QueryContext(ctx, `
-		WITH opened AS (
-			UPDATE deliveries SET state = 'pending', sequence_start = attempts, next_attempt_at = $2, updated_at = $2
-			WHERE webhook_id = $1 AND state = 'held'
-			RETURNING id, attempts, created_at
+		WITH held AS (
+			SELECT id, row_number() OVER (ORDER BY created_at, id) AS n
+			FROM deliveries WHERE webhook_id = $1 AND state = 'held'
+		),
+		opened AS (
+			-- Due a microsecond apart in event order, so that what the
+			-- sweeper enqueues beyond the dispatch limit goes oldest first too.
+			UPDATE deliveries d SET state = 'pending', sequence_start = d.attempts,
+				next_attempt_at = $2::timestamptz + held.n * interval '1 microsecond', updated_at = $2
+			FROM held WHERE d.id = held.id AND d.state = 'held'
+			RETURNING d.id, d.attempts, held.n
 		)
-		SELECT id, attempts + 1 FROM opened ORDER BY created_at, id LIMIT $3`, webhookID, now, resumeDispatchLimit)
+		SELECT id, attempts + 1 FROM opened ORDER BY n LIMIT $3`, webhookID, now, resumeDispatchLimit)
 	if err != nil {
 		return err
 	}
