@@ -52,3 +52,31 @@ func TestRecoverWebhook(t *testing.T) {
 	foreign := e.url + "/api/teams/" + other.ID + "/webhooks/" + hook.ID + "/recover"
 	do(t, "POST", foreign, bearerHeader(token(t, other.Admin)), `{"since": "1h"}`).expect(t, http.StatusNotFound, relaybook.ENOTFOUND)
 }
+
+func TestPauseResumeWebhook(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	tm := e.newTeam(t)
+	hook := newWebhook(t, e, tm.ID, relaybook.EventBookCreated)
+	h := bearerHeader(token(t, tm.Admin))
+	url := e.url + "/api/teams/" + tm.ID + "/webhooks/" + hook.ID
+	var w map[string]any
+	do(t, "PATCH", url, h, `{"active": false}`).expect(t, http.StatusOK).data(t, &w)
+	if w["active"] != false || w["disabled_reason"] != relaybook.WebhookPaused || w["disabled_at"] == nil {
+		t.Errorf("paused webhook = %v", w)
+	}
+	_, err := e.svc.Books.CreateBook(context.Background(), tm.ID, "While paused")
+	must(t, err)
+	var state string
+	must(t, e.db.SQL().Get(&state, `SELECT state FROM deliveries WHERE webhook_id = $1`, hook.ID))
+	if state != relaybook.DeliveryHeld {
+		t.Errorf("delivery of an event while paused is %s, want held", state)
+	}
+	do(t, "PATCH", url, h, `{"active": true}`).expect(t, http.StatusOK).data(t, &w)
+	if w["active"] != true || w["disabled_reason"] != nil || w["disabled_at"] != nil {
+		t.Errorf("resumed webhook = %v", w)
+	}
+	must(t, e.db.SQL().Get(&state, `SELECT state FROM deliveries WHERE webhook_id = $1`, hook.ID))
+	if state != relaybook.DeliveryPending {
+		t.Errorf("held delivery after resume is %s, want pending", state)
+	}
+}
