@@ -30,6 +30,7 @@ type Config struct {
 	Delivery  Delivery
 	Worker    Worker
 	Webhooks  Webhooks
+	Queue     Queue
 	Debug     Debug
 	// File is the configuration file that was read, empty when none was.
 	File string
@@ -38,10 +39,8 @@ type Config struct {
 type Database struct {
 	URL      string
 	MaxConns int
-}
-
-type Redis struct {
-	URL string
+	// PgBouncer: URL points at PgBouncer in transaction pooling mode.
+	PgBouncer bool
 }
 
 type Server struct {
@@ -93,7 +92,11 @@ var defaults = []struct {
 }{
 	{"database.url", "postgres://postgres@127.0.0.1:5432/relaybook?sslmode=disable"},
 	{"database.max_conns", 20},
+	{"database.pgbouncer", false},
 	{"redis.url", "redis://127.0.0.1:6379/0"},
+	{"redis.sentinel.master", ""},
+	{"redis.sentinel.addrs", ""},
+	{"redis.cluster.addrs", ""},
 	{"server.addr", ":8080"},
 	{"server.shutdown_timeout", "15s"},
 	{"auth.jwt_secret", ""},
@@ -108,6 +111,7 @@ var defaults = []struct {
 	{"worker.shutdown_timeout", "15s"},
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
+	{"queue.shards", 1},
 	{"webhooks.disable_after_failures", 50},
 	{"webhooks.disable_after", "24h"},
 	{"debug.pprof_addr", ""},
@@ -192,10 +196,11 @@ func Load(opts Options) (*Config, error) {
 	cfg := &Config{
 		File: file,
 		Database: Database{
-			URL:      p.url("database.url", "postgres", "postgresql"),
-			MaxConns: p.positiveInt("database.max_conns"),
+			URL:       p.url("database.url", "postgres", "postgresql"),
+			MaxConns:  p.positiveInt("database.max_conns"),
+			PgBouncer: p.boolean("database.pgbouncer"),
 		},
-		Redis:  Redis{URL: p.url("redis.url", "redis", "rediss")},
+		Redis:  p.redis(),
 		Server: Server{Addr: p.addr("server.addr"), ShutdownTimeout: p.duration("server.shutdown_timeout")},
 		Auth:   Auth{JWTSecret: p.str("auth.jwt_secret")},
 		Security: Security{
@@ -219,6 +224,7 @@ func Load(opts Options) (*Config, error) {
 			DisableAfterFailures: p.positiveInt("webhooks.disable_after_failures"),
 			DisableAfter:         p.duration("webhooks.disable_after"),
 		},
+		Queue: Queue{Shards: p.shards("queue.shards")},
 		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
 	}
 	if p.err != nil {

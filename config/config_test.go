@@ -40,6 +40,8 @@ func TestDefaults(t *testing.T) {
 		{"worker.concurrency", cfg.Worker.Concurrency, 100},
 		{"webhooks.allow_http", cfg.Webhooks.AllowHTTP, false},
 		{"webhooks.allow_private_networks", cfg.Webhooks.AllowPrivateNetworks, false},
+		{"database.pgbouncer", cfg.Database.PgBouncer, false},
+		{"queue.shards", cfg.Queue.Shards, 1},
 		{"webhooks.disable_after_failures", cfg.Webhooks.DisableAfterFailures, 50},
 		{"webhooks.disable_after", cfg.Webhooks.DisableAfter, 24 * time.Hour},
 	}
@@ -266,5 +268,87 @@ func TestExampleFileDocumentsEveryKey(t *testing.T) {
 	}
 	if _, err := Load(Options{File: "../relaybook.example.yaml"}); err != nil {
 		t.Errorf("example file does not load: %v", err)
+	}
+}
+
+// TestRedisTopology checks the three ways to reach Redis and that
+// redis.url is ignored once Sentinel or Cluster is set.
+func TestRedisTopology(t *testing.T) {
+	t.Run("sentinel", func(t *testing.T) {
+		t.Setenv("RELAYBOOK_REDIS_URL", "not a url")
+		t.Setenv("RELAYBOOK_REDIS_SENTINEL_MASTER", "mymaster")
+		t.Setenv("RELAYBOOK_REDIS_SENTINEL_ADDRS", "10.0.0.1:26379, sentinel-2:26379")
+		cfg, err := Load(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := cfg.Redis.Sentinel
+		if s.Master != "mymaster" || len(s.Addrs) != 2 || s.Addrs[1] != "sentinel-2:26379" || cfg.Redis.URL != "" {
+			t.Errorf("redis = %+v", cfg.Redis)
+		}
+	})
+	t.Run("cluster from a YAML list", func(t *testing.T) {
+		cfg, err := Load(Options{File: writeFile(t, "redis:\n  cluster:\n    addrs: [\"127.0.0.1:7000\", \"127.0.0.1:7001\"]\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Redis.Cluster.Addrs; len(got) != 2 || got[0] != "127.0.0.1:7000" || cfg.Redis.URL != "" {
+			t.Errorf("redis = %+v", cfg.Redis)
+		}
+	})
+	t.Run("url by default", func(t *testing.T) {
+		cfg, err := Load(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Redis.URL == "" || cfg.Redis.Sentinel.Master != "" || cfg.Redis.Cluster.Addrs != nil {
+			t.Errorf("redis = %+v", cfg.Redis)
+		}
+	})
+}
+
+// TestRedisTopologyInvalid checks each bad combination names the key to fix.
+func TestRedisTopologyInvalid(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		key  string
+		says string
+	}{
+		{"both", map[string]string{
+			"RELAYBOOK_REDIS_SENTINEL_MASTER": "m", "RELAYBOOK_REDIS_SENTINEL_ADDRS": "a:1",
+			"RELAYBOOK_REDIS_CLUSTER_ADDRS": "b:2",
+		}, "redis.cluster.addrs", "redis.sentinel"},
+		{"master without addrs", map[string]string{"RELAYBOOK_REDIS_SENTINEL_MASTER": "m"}, "redis.sentinel.addrs", "required"},
+		{"addrs without master", map[string]string{"RELAYBOOK_REDIS_SENTINEL_ADDRS": "a:1"}, "redis.sentinel.master", "required"},
+		{"no port", map[string]string{"RELAYBOOK_REDIS_CLUSTER_ADDRS": "a:1,b"}, "redis.cluster.addrs", `"b"`},
+		{"bad port", map[string]string{"RELAYBOOK_REDIS_CLUSTER_ADDRS": "a:99999"}, "redis.cluster.addrs", "host:port"},
+		{"shards zero", map[string]string{"RELAYBOOK_QUEUE_SHARDS": "0"}, "queue.shards", "greater than 0"},
+		{"shards huge", map[string]string{"RELAYBOOK_QUEUE_SHARDS": "100000"}, "queue.shards", "at most"},
+		{"pgbouncer", map[string]string{"RELAYBOOK_DATABASE_PGBOUNCER": "perhaps"}, "database.pgbouncer", "true or false"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load(Options{})
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Key != c.key || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("got %v, want an error on %s saying %s", err, c.key, c.says)
+			}
+		})
+	}
+}
+
+func TestQueueAndPgBouncer(t *testing.T) {
+	t.Setenv("RELAYBOOK_QUEUE_SHARDS", "4")
+	t.Setenv("RELAYBOOK_DATABASE_PGBOUNCER", "true")
+	cfg, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queue.Shards != 4 || !cfg.Database.PgBouncer {
+		t.Errorf("queue.shards = %d, database.pgbouncer = %v", cfg.Queue.Shards, cfg.Database.PgBouncer)
 	}
 }

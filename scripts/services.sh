@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on this machine and that the
 # relaybook database exists. Starts the machine's own servers when they are
-# stopped and installs them from Debian's packages when they are missing.
-# Idempotent: run it as often as you like.
+# stopped and installs them from Debian's packages when they are missing,
+# together with what scripts/redis-cluster.sh, scripts/redis-sentinel.sh and
+# scripts/pgbouncer.sh need (redis-sentinel, pgbouncer), which the tests of
+# running past one machine start. Idempotent: run it as often as you like.
 set -euo pipefail
 
 PGHOST=${PGHOST:-127.0.0.1}
@@ -13,36 +15,24 @@ REDIS_PORT=${REDIS_PORT:-6379}
 # The databases to create: the product's, unless told otherwise.
 DATABASES=${RELAYBOOK_DATABASES:-relaybook}
 
-say() { echo "services: $*" >&2; }
-
-apt_install() {
-  if ! command -v apt-get >/dev/null; then
-    say "cannot install $*: no apt-get on this machine"; exit 1
-  fi
-  say "installing $* from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq "$@" >/dev/null
-}
-
-wait_for() { # wait_for NAME COMMAND...
-  local name=$1; shift
-  for _ in $(seq 1 60); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.5
-  done
-  say "$name did not answer within 30s"; return 1
-}
+. "$(dirname "$0")/lib/common.sh"
 
 pg_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT"; }
 redis_up() { [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
 
+# --- packages: everything missing in one apt-get run ---
+missing=()
+command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 # The README's integration block and its check use jq, curl and python3.
-command -v jq >/dev/null || apt_install jq
-command -v curl >/dev/null || apt_install curl
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 # --- PostgreSQL ---
-command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
 if ! pg_up; then
   if [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
     apt_install postgresql
@@ -54,9 +44,7 @@ if ! pg_up; then
 fi
 
 # --- Redis ---
-command -v redis-cli >/dev/null || apt_install redis-server redis-tools
 if ! redis_up; then
-  command -v redis-server >/dev/null || apt_install redis-server
   say "starting Redis"
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \

@@ -49,6 +49,12 @@ type Options struct {
 	// Ping reports whether the database answers, for GET /healthz; nil
 	// reports healthy.
 	Ping func(ctx context.Context) error
+	// Events streams live events to `relaybook listen` (see stream.go);
+	// nil answers the stream route with 503.
+	Events relaybook.EventStream
+	// Heartbeat is how often an idle event stream gets a comment, so that
+	// proxies keep it open; 0 means DefaultHeartbeat.
+	Heartbeat time.Duration
 }
 
 // Timeouts of the HTTP server: a slow client cannot hold a connection, and
@@ -67,12 +73,14 @@ type Server struct {
 	limiter Limiter
 	log     *slog.Logger
 	ping    func(ctx context.Context) error
+	stream  streamOptions
 	handler http.Handler
 }
 
 // NewServer returns a Server on the given services.
 func NewServer(svc Services, opts Options) *Server {
-	s := &Server{svc: svc, secret: opts.JWTSecret, limiter: opts.Limiter, log: opts.Logger, ping: opts.Ping}
+	s := &Server{svc: svc, secret: opts.JWTSecret, limiter: opts.Limiter, log: opts.Logger, ping: opts.Ping,
+		stream: streamOptions{events: opts.Events, heartbeat: opts.Heartbeat}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -124,6 +132,8 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/rotate-secret", admin(s.handleRotateSecret)).Methods(http.MethodPost)
+	t.Handle("/events/stream", admin(s.handleEventStream)).Methods(http.MethodGet)
 	t.Handle("/webhooks/{webhook_id}/recover", admin(s.handleRecoverWebhook)).Methods(http.MethodPost)
 	return r
 }

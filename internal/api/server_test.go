@@ -56,9 +56,12 @@ func TestRateLimitAcrossServers(t *testing.T) {
 }
 
 // newLimiter is one serve process's limiter: limit per minute, in Redis.
+// The long Redis timeout keeps a busy machine's slow reply from switching
+// it to its in-process fallback, whose counts these tests do not expect
+// (the ratelimit package tests the fallback).
 func newLimiter(tb testing.TB, rdb redis.UniversalClient, limit int) *ratelimit.Limiter {
 	tb.Helper()
-	l, err := ratelimit.New(rdb, limit, time.Minute, ratelimit.WithLogger(slog.New(slog.DiscardHandler)))
+	l, err := ratelimit.New(rdb, limit, time.Minute, ratelimit.WithLogger(slog.New(slog.DiscardHandler)), ratelimit.WithTimeout(5*time.Second))
 	must(tb, err)
 	tb.Cleanup(l.Close)
 	return l

@@ -25,6 +25,7 @@ func teamRoutes(teamID, webhookID string) []struct{ method, path string } {
 		{"PATCH", base + "/" + webhookID},
 		{"DELETE", base + "/" + webhookID},
 		{"GET", base + "/" + webhookID + "/deliveries"},
+		{"POST", base + "/" + webhookID + "/rotate-secret"},
 		{"POST", base + "/" + webhookID + "/recover"},
 	}
 }

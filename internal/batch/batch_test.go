@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,7 +16,9 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var sizes []int
+	var inRun atomic.Int64 // items handed to the blocked first run
 	b := New(1, 100, 0, func(items []int) ([]string, []error) {
+		inRun.Add(int64(len(items)))
 		<-release
 		mu.Lock()
 		sizes = append(sizes, len(items))
@@ -42,7 +45,13 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 			got[i], gotErr[i] = b.Do(context.Background(), i)
 		}()
 	}
-	time.Sleep(50 * time.Millisecond) // the first run is blocked; the rest queue up
+	// Release the first run once every caller is in it or queued behind
+	// it: a fixed pause was not always enough on a busy machine.
+	for deadline := time.Now().Add(10 * time.Second); inRun.Load()+int64(len(b.queue)) < callers; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d calls queued after 10 s", inRun.Load()+int64(len(b.queue)), callers)
+		}
+	}
 	close(release)
 	wg.Wait()
 	for i := range callers {
@@ -58,9 +67,13 @@ func TestBatcherGroupsAndRoutesResults(t *testing.T) {
 	}
 }
 
+// TestBatcherLingerFillsBatch: with a linger, a batch waits for items that
+// arrive after the first. The batch holds three, so it runs as soon as the
+// third arrives; the long linger only bounds how late that may be on a busy
+// machine.
 func TestBatcherLingerFillsBatch(t *testing.T) {
 	runs := make(chan int, 10)
-	b := New(1, 10, 200*time.Millisecond, func(items []int) ([]int, []error) {
+	b := New(1, 3, 10*time.Second, func(items []int) ([]int, []error) {
 		runs <- len(items)
 		return items, make([]error, len(items))
 	})

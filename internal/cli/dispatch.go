@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/queue"
+	"github.com/relaybook/relaybook/internal/redisconn"
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
@@ -21,41 +21,22 @@ func newDispatcher(cfg *config.Config) (relaybook.Dispatcher, func(), error) {
 		return nil, nil, err
 	}
 	client := asynq.NewClient(opt)
-	d := queue.NewDispatcher(&queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, DeliveryTimeout: cfg.Delivery.Timeout}, slog.Default())
+	d := queue.NewDispatcher(&queue.Enqueuer{Client: client, Queue: queue.DefaultQueue, Shards: cfg.Queue.Shards, DeliveryTimeout: cfg.Delivery.Timeout}, slog.Default())
 	return d, func() {
 		d.Close(3 * time.Second)
 		client.Close()
 	}, nil
 }
 
-// redisOptions parses redis.url. It is the one parser of the URL: serve's
-// rate limiter takes the options as they are and Asynq takes the same
-// settings (redisOpt), so the queue and the limits always agree on the
-// server, the database and the credentials, ACL user included.
-func redisOptions(cfg *config.Config) (*redis.Options, error) {
-	opts, err := redis.ParseURL(cfg.Redis.URL)
-	if err != nil {
-		return nil, &config.Error{Key: "redis.url", Msg: err.Error()}
-	}
-	return opts, nil
-}
-
-// redisOpt is Asynq's connection to redis.url.
+// redisOpt is Asynq's connection to the configured Redis (one node,
+// Sentinel or Cluster). internal/redisconn is the one parser of redis.url:
+// serve's rate limiter gets its client from the same Conn, so the queue and
+// the limits always agree on the server, the database and the credentials,
+// ACL user included.
 func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
-	o, err := redisOptions(cfg)
+	conn, err := redisconn.New(cfg.Redis)
 	if err != nil {
 		return nil, err
 	}
-	return asynq.RedisClientOpt{
-		Network:      o.Network,
-		Addr:         o.Addr,
-		Username:     o.Username,
-		Password:     o.Password,
-		DB:           o.DB,
-		DialTimeout:  o.DialTimeout,
-		ReadTimeout:  o.ReadTimeout,
-		WriteTimeout: o.WriteTimeout,
-		PoolSize:     o.PoolSize,
-		TLSConfig:    o.TLSConfig,
-	}, nil
+	return conn.Asynq(), nil
 }

@@ -91,8 +91,17 @@ func apiServices(db *postgres.DB) api.Services {
 	}
 }
 
-// migrate applies the schema, for the migrate command.
+// migrate applies the schema, for the migrate command. It refuses
+// database.pgbouncer: migrate holds an advisory lock across its statements,
+// which transaction pooling would hand to other clients' transactions.
 func (f *Factory) migrate(ctx context.Context) (*migration, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database.PgBouncer {
+		return nil, &config.Error{Key: "database.pgbouncer", Msg: "migrate needs PostgreSQL itself, not PgBouncer: run it with database.url pointing at PostgreSQL and database.pgbouncer false"}
+	}
 	db, err := f.DB(ctx)
 	if err != nil {
 		return nil, err
@@ -143,7 +152,13 @@ func (f *Factory) DB(ctx context.Context) (*postgres.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+	var opts []postgres.Option
+	if cfg.Database.PgBouncer {
+		// No session state, so serve and worker run through PgBouncer in
+		// transaction pooling mode.
+		opts = append(opts, postgres.PgBouncer())
+	}
+	db, err := postgres.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,7 @@ exactly one JSON document.`,
 		newCmdWebhooks(f),
 		newCmdDeliveries(f),
 		newCmdToken(f, nil),
+		newCmdListen(f, nil),
 		newCmdVersion(f, nil),
 	)
 	return root

@@ -6,16 +6,25 @@ import (
 	"net"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
+	"github.com/relaybook/relaybook/internal/livestream"
 	"github.com/relaybook/relaybook/internal/ratelimit"
+	"github.com/relaybook/relaybook/internal/redisconn"
 )
 
 // rateLimitWindow is the rolling window of ratelimit.per_minute.
 const rateLimitWindow = time.Minute
+
+// liveQueue bounds the events waiting to be published to live listeners;
+// liveBuffer bounds each listener's backlog on its serve process. Past
+// either, events are dropped (and counted) rather than slowing anything.
+const (
+	liveQueue  = 4096
+	liveBuffer = 256
+)
 
 // serveOptions hold the Factory itself: serve is wiring, and builds the
 // database, the Redis client and the API server through it.
@@ -52,7 +61,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	redisOpts, err := redisOptions(cfg)
+	redisConn, err := redisconn.New(cfg.Redis)
 	if err != nil {
 		return err
 	}
@@ -62,13 +71,12 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	}
 	// Keep Redis connections ready too: the rate limiter allows itself
 	// 100 ms per call, which a burst of dials at start would blow.
-	redisOpts.MinIdleConns = max(redisOpts.MinIdleConns, 16)
-	rdb := redis.NewClient(redisOpts)
+	rdb := redisConn.Client(16)
 	defer rdb.Close()
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
 		log.Warn("redis unreachable at start; rate limiting falls back to a per-process limit until it answers",
-			"redis", redisOpts.Addr, "error", err.Error())
+			"redis", redisConn.String(), "error", err.Error())
 	}
 	cancel()
 
@@ -77,11 +85,17 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return &config.Error{Key: "ratelimit.per_minute", Msg: err.Error()}
 	}
 	defer limiter.Close()
+	// Live streams for `relaybook listen`: events published after commit
+	// reach listeners on every serve process through Redis pub/sub.
+	publisher := livestream.NewPublisher(rdb, liveQueue, log)
+	defer publisher.Close()
+	db.Events = publisher
 	srv := api.NewServer(apiServices(db), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,
 		Ping:      db.Ping,
+		Events:    livestream.NewHub(ctx, rdb, liveBuffer, log),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)

@@ -12,12 +12,13 @@ import (
 )
 
 func newCmdWebhooks(f *Factory) *cobra.Command {
-	return newNounCmd("webhooks", "Create, list, show, update and delete webhooks",
+	return newNounCmd("webhooks", "Create, list, show, update and delete webhooks; rotate their secrets",
 		newCmdWebhooksCreate(f, nil),
 		newCmdWebhooksList(f, nil),
 		newCmdWebhooksShow(f, nil),
 		newCmdWebhooksUpdate(f, nil),
 		newCmdWebhooksDelete(f, nil),
+		newCmdWebhooksRotateSecret(f, nil),
 		newCmdWebhooksRecover(f, nil),
 	)
 }

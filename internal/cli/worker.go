@@ -52,6 +52,7 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 		Store:                db,
 		Redis:                opt,
 		Queue:                queue.DefaultQueue,
+		Shards:               cfg.Queue.Shards,
 		Concurrency:          cfg.Worker.Concurrency,
 		PollInterval:         cfg.Worker.PollInterval,
 		Timeout:              cfg.Delivery.Timeout,

@@ -172,6 +172,10 @@ func TestRetrySchedule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case waits out real retry delays and then a settling
+			// second; they share nothing (own team, queue and receiver),
+			// so they wait together.
+			t.Parallel()
 			e := newEnv(t)
 			e.dispatch()
 			followed := make(chan struct{}, 1)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/relaybook/relaybook/internal/cli"
 	"github.com/relaybook/relaybook/internal/delivery"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/queue"
@@ -25,7 +26,12 @@ import (
 	"github.com/relaybook/relaybook/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asRelaybook) != "" {
+		os.Exit(cli.Main()) // a worker process of TestWorkerKilledMidDelivery
+	}
+	os.Exit(testenv.Main(m))
+}
 
 const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 

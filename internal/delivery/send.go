@@ -57,7 +57,7 @@ func Classify(status int) Outcome {
 }
 
 // Send makes one attempt: POST the payload, signed, with the headers of
-// design.md, and read at most safehttp.MaxResponseBody of the answer.
+// design.md, and read at most relaybook.MaxStoredResponseBody of the answer.
 func Send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, attempt int) Result {
 	start := time.Now()
 	res := send(ctx, client, job, attempt)
@@ -77,14 +77,18 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 	h.Set("X-Relay-Event", job.EventType)
 	h.Set("X-Relay-Event-ID", job.EventID)
 	h.Set("X-Relay-Attempt", strconv.Itoa(attempt))
-	h.Set("X-Relay-Signature", signature.Sign(job.Secret, job.Payload))
+	// webhook-timestamp is this attempt's send time, so a captured request
+	// cannot be replayed past the receivers' tolerance.
+	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, signingSecrets(job)...); err != nil {
+		return Result{Outcome: Final, Err: "signing: " + err.Error()}
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {
 		return Result{Outcome: classifyError(err), Err: describeError(err)}
 	}
 	defer resp.Body.Close()
-	body, readErr := safehttp.ReadCapped(resp.Body, safehttp.MaxResponseBody)
+	body, readErr := safehttp.ReadCapped(resp.Body, relaybook.MaxStoredResponseBody)
 	res := Result{Outcome: Classify(resp.StatusCode), Status: resp.StatusCode, Body: string(body)}
 	if readErr != nil && res.Outcome == Succeeded {
 		// The receiver said 2xx; a body cut short does not undo that.
@@ -94,6 +98,15 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 		res.Err = "redirect not followed (" + resp.Header.Get("Location") + ")"
 	}
 	return res
+}
+
+// signingSecrets lists the secrets that sign a request: the current one,
+// then the previous one while a rotation's grace lasts.
+func signingSecrets(job *relaybook.DeliveryJob) []string {
+	if job.PreviousSecret != "" {
+		return []string{job.Secret, job.PreviousSecret}
+	}
+	return []string{job.Secret}
 }
 
 func classifyError(err error) Outcome {
@@ -112,6 +125,12 @@ func describeError(err error) string {
 		return "refused: " + relaybook.Innermost(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ue) && ue.Timeout():
 		return "timeout: no response in time"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// Not dnsErr.Error(): it names our resolver's address, which is the
+		// relay's business, not the tenant's.
+		return "network error: could not resolve host " + dnsErr.Name
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {

@@ -40,6 +40,7 @@ func (s *Sweeper) Run(ctx context.Context) {
 			} else if n > 0 {
 				s.logger().Debug("swept due deliveries", "count", n)
 			}
+			s.eraseExpiredSecrets(ctx)
 		}
 	}
 }
@@ -93,6 +94,26 @@ func (s *Sweeper) sweepDue(ctx context.Context) (int, error) {
 		}
 		last := tasks[len(tasks)-1]
 		afterTime, afterID = last.RunAt, last.DeliveryID
+	}
+}
+
+// secretEraser erases previous secrets past their rotation grace
+// (postgres.DB).
+type secretEraser interface {
+	EraseExpiredSecrets(ctx context.Context, now time.Time) (int64, error)
+}
+
+// eraseExpiredSecrets rides on the sweep's tick so that an old secret is
+// erased soon after its grace even for a webhook that gets no events.
+func (s *Sweeper) eraseExpiredSecrets(ctx context.Context) {
+	e, ok := s.Store.(secretEraser)
+	if !ok {
+		return
+	}
+	if n, err := e.EraseExpiredSecrets(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		s.logger().Warn("erasing expired webhook secrets failed; will try again", "error", err.Error())
+	} else if n > 0 {
+		s.logger().Info("erased previous webhook secrets past their grace", "count", n)
 	}
 }
 

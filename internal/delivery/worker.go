@@ -30,6 +30,9 @@ type WorkerConfig struct {
 	SweepGrace           time.Duration
 	ShutdownTimeout      time.Duration
 	Log                  *slog.Logger
+	// Shards is queue.shards: the worker enqueues retries and sweeps into
+	// the shards and consumes all of them.
+	Shards int
 }
 
 // Worker is one delivery worker process's engine: the Asynq server running
@@ -98,7 +101,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 		rc.Close()
 	}
 	w := &Worker{cfg: cfg, client: asynq.NewClient(cfg.Redis), sweepDone: make(chan struct{})}
-	enq := &queue.Enqueuer{Client: w.client, Queue: cfg.Queue, DeliveryTimeout: cfg.Timeout}
+	enq := &queue.Enqueuer{Client: w.client, Queue: cfg.Queue, Shards: cfg.Shards, DeliveryTimeout: cfg.Timeout}
 	w.recorder = NewRecorder(cfg.Store, batchRunners, max(cfg.Concurrency, 1), cfg.Log)
 	w.loader = NewLoader(cfg.Store, batchRunners, max(cfg.Concurrency, 1))
 	handler := &Handler{
@@ -124,6 +127,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 		}
 		srv := asynq.NewServer(cfg.Redis, queue.ServerConfig(queue.ServerOptions{
 			Queue:           cfg.Queue,
+			Shards:          cfg.Shards,
 			Concurrency:     slots,
 			PollInterval:    poll,
 			ShutdownTimeout: cfg.ShutdownTimeout,

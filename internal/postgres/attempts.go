@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -23,10 +22,12 @@ var attemptColumns = columns[attemptRecord]{
 	{"event_type", "text", false, func(r *attemptRecord) any { return r.EventType }},
 	{"attempt", "int", false, func(r *attemptRecord) any { return r.Attempt }},
 	{"response_status", "int", false, func(r *attemptRecord) any { return r.ResponseStatus }},
-	{"response_body", "text", false, func(r *attemptRecord) any { return cleanText(r.ResponseBody) }},
+	{"response_body", "text", false, func(r *attemptRecord) any {
+		return relaybook.CleanReceiverText(r.ResponseBody, relaybook.MaxStoredResponseBody)
+	}},
 	{"duration_ms", "bigint", false, func(r *attemptRecord) any { return r.DurationMS }},
 	{"success", "boolean", false, func(r *attemptRecord) any { return r.Success }},
-	{"error", "text", false, func(r *attemptRecord) any { return cleanText(r.Error) }},
+	{"error", "text", false, func(r *attemptRecord) any { return relaybook.CleanReceiverText(r.Error, relaybook.MaxStoredError) }},
 	{"created_at", "timestamptz", false, func(r *attemptRecord) any { return r.CreatedAt }},
 }
 
@@ -118,9 +119,4 @@ func autoDisableSQL(failuresParam, afterParam int) string {
 			disabled_at = CASE WHEN ` + disable + ` THEN now() ELSE w.disabled_at END
 		FROM streak s
 		WHERE w.id = s.webhook_id AND (s.n > 0 OR w.failure_streak <> 0)`
-}
-
-// cleanText makes receiver-controlled text storable: valid UTF-8, no NUL.
-func cleanText(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }

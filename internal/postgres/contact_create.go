@@ -75,6 +75,7 @@ func (db *DB) createContacts(items []newContact) ([]bool, []error) {
 	if len(tasks) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(tasks)
 	}
+	db.publishCreated(items, created)
 	return created, errs
 }
 

@@ -35,12 +35,17 @@ type DB struct {
 	// Dispatcher receives the tasks a transaction created, after it commits.
 	// Nil means "leave them to the sweeper" (the CLI without Redis, tests).
 	Dispatcher relaybook.Dispatcher
+	// Events receives the events a transaction wrote, after it commits,
+	// for live listeners (see publish); nil publishes nothing.
+	Events relaybook.EventPublisher
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy relaybook.URLPolicy
 	// AutoDisable is when RecordAttempts disables a failing webhook.
 	AutoDisable relaybook.AutoDisable
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
+	// unprepared: behind PgBouncer (see PgBouncer), prepare nothing.
+	unprepared bool
 
 	// Concurrent requests share round trips: keys looks up their API keys
 	// in one query, pages reads their contact pages in one query, creates
@@ -51,8 +56,9 @@ type DB struct {
 }
 
 // Open connects to PostgreSQL and checks that it answers.
-func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
-	connector, err := pq.NewConnector(withDriverSettings(dsn))
+func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, error) {
+	o := newOpenOptions(opts)
+	connector, err := pq.NewConnector(o.dsn(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -69,7 +75,7 @@ func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
 		db.Close()
 		return nil, Unavailable(err)
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, unprepared: o.pgbouncer}
 	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
 	d.pages = batch.New(pageReaders, maxPageBatch, 0, d.readPages)
 	d.creates = batch.New(1, maxCreateBatch, 0, d.createContacts)

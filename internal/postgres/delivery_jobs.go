@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -14,15 +15,19 @@ import (
 // DB is the delivery engine's store.
 var _ relaybook.DeliveryStore = (*DB)(nil)
 
-// deliveryJobRow is a job as read: the secret still sealed.
+// deliveryJobRow is a job as read: the secrets still sealed.
 type deliveryJobRow struct {
 	relaybook.DeliveryJob
 	SecretCiphertext []byte `db:"secret_ciphertext"`
+	// The previous secret of a rotation still in (or past) its grace; both
+	// NULL outside a rotation (see openPreviousSecrets).
+	PreviousSecretCiphertext []byte       `db:"previous_secret_ciphertext"`
+	PreviousSecretExpiresAt  sql.NullTime `db:"previous_secret_expires_at"`
 }
 
 const loadJobsSQL = `
 	SELECT d.id AS delivery_id, d.state, d.attempts, d.sequence_start, e.id AS event_id, e.type AS event_type, e.payload,
-		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext
+		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext, w.previous_secret_ciphertext, w.previous_secret_expires_at
 	FROM deliveries d
 	JOIN events e ON e.id = d.event_id
 	JOIN webhooks w ON w.id = d.webhook_id
@@ -54,6 +59,9 @@ func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[s
 		j := &r.DeliveryJob
 		j.Secret, r.SecretCiphertext = string(secret), nil
 		jobs[j.DeliveryID] = j
+	}
+	if err := db.openPreviousSecrets(ctx, rows); err != nil {
+		return nil, err
 	}
 	return jobs, nil
 }

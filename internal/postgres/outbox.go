@@ -10,15 +10,17 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// Tx is a transaction that collects the delivery tasks its events create, so
-// they can be dispatched once the transaction has committed.
+// Tx is a transaction that collects the delivery tasks its events create,
+// and the events, so they can be dispatched and published once the
+// transaction has committed.
 type Tx struct {
 	*sqlx.Tx
-	tasks []relaybook.DeliveryTask
+	tasks  []relaybook.DeliveryTask
+	events []relaybook.Event
 }
 
 // inTx runs fn in a transaction and, after a successful commit, hands the
-// tasks it created to the dispatcher.
+// tasks it created to the dispatcher and its events to live listeners.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -35,6 +37,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if len(tx.tasks) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(tx.tasks)
 	}
+	db.publish(tx.events...)
 	return nil
 }
 
@@ -130,6 +133,9 @@ func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e 
 	if len(tasks) > 0 && db.Dispatcher != nil {
 		db.Dispatcher.Dispatch(tasks)
 	}
+	if changed {
+		db.publish(e)
+	}
 	return changed, nil
 }
 
@@ -138,6 +144,9 @@ func (db *DB) changeWithEvent(ctx context.Context, change string, args []any, e 
 func (tx *Tx) emit(ctx context.Context, e relaybook.Event) error {
 	_, tasks, err := writeChangeAndEvent(ctx, txQuery{tx, eventSQL("SELECT 1", 0)}, nil, e)
 	tx.tasks = append(tx.tasks, tasks...)
+	if err == nil {
+		tx.events = append(tx.events, e)
+	}
 	return err
 }
 
@@ -148,4 +157,28 @@ func (tx *Tx) emitNew(ctx context.Context, eventType, teamID, bookID string, at 
 		return err
 	}
 	return tx.emit(ctx, e)
+}
+
+// publish passes committed events to live listeners (DB.Events). It runs
+// beside the dispatch of delivery tasks, after commit, so a listener never
+// sees an event that was rolled back.
+func (db *DB) publish(events ...relaybook.Event) {
+	if db.Events != nil && len(events) > 0 {
+		db.Events.Publish(events)
+	}
+}
+
+// publishCreated publishes the contact.created events of the contacts a
+// batch wrote (createContacts commits outside inTx).
+func (db *DB) publishCreated(items []newContact, created []bool) {
+	if db.Events == nil {
+		return
+	}
+	var events []relaybook.Event
+	for i, it := range items {
+		if created[i] {
+			events = append(events, it.event)
+		}
+	}
+	db.publish(events...)
 }

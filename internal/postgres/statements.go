@@ -2,14 +2,29 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/jmoiron/sqlx"
 )
 
+// statement is what the hot paths run: a prepared statement, or behind
+// PgBouncer the query itself (see unprepared).
+type statement interface {
+	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+	SelectContext(ctx context.Context, dest any, args ...any) error
+	GetContext(ctx context.Context, dest any, args ...any) error
+}
+
 // prepared returns a prepared statement for a hot query, preparing it once.
 // PostgreSQL then parses and plans it once per connection instead of on
-// every call, which for the engine's CTEs is most of their cost.
-func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+// every call, which for the engine's CTEs is most of their cost. Behind
+// PgBouncer (Open with PgBouncer()) a named statement is session state the
+// next transaction may not find, so the query runs unprepared instead.
+func (db *DB) prepared(ctx context.Context, query string) (statement, error) {
+	if db.unprepared {
+		return unprepared{db.db, query}, nil
+	}
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sqlx.Stmt), nil
 	}
@@ -40,4 +55,28 @@ func (db *DB) getPrepared(ctx context.Context, dest any, query string, args ...a
 		return err
 	}
 	return st.GetContext(ctx, dest, args...)
+}
+
+// unprepared runs its query on the pool each time. With binary_parameters
+// lib/pq sends an unnamed Parse/Bind/Execute in one round trip, which
+// PgBouncer keeps on one server connection.
+type unprepared struct {
+	db    *sqlx.DB
+	query string
+}
+
+func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	return u.db.QueryContext(ctx, u.query, args...)
+}
+
+func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return u.db.ExecContext(ctx, u.query, args...)
+}
+
+func (u unprepared) SelectContext(ctx context.Context, dest any, args ...any) error {
+	return u.db.SelectContext(ctx, dest, u.query, args...)
+}
+
+func (u unprepared) GetContext(ctx context.Context, dest any, args ...any) error {
+	return u.db.GetContext(ctx, dest, u.query, args...)
 }

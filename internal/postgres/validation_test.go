@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
@@ -41,5 +43,34 @@ func expectInvalid(t *testing.T, what string, err error, field string) {
 	var e *relaybook.Error
 	if !errors.As(err, &e) || e.Code != relaybook.EINVALID || e.Field != field {
 		t.Errorf("%s: error %v, want EINVALID on %s", what, err, field)
+	}
+}
+
+// Receiver-controlled text is capped in bytes, on a character boundary,
+// after cleaning (issue 18, item 3: a 60 KB Location header, a body whose
+// 4,096th byte splits a character).
+func TestReceiverTextIsCapped(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	task := f.delivery(t)
+	loaded, err := f.db.LoadDeliveryJobs(ctx, []string{task.DeliveryID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := f.attempt(loaded[task.DeliveryID], 1, "failed", time.Now())
+	rec.ResponseBody = strings.Repeat("a", 4095) + "é"
+	rec.Error = "redirect not followed (" + strings.Repeat("L", 60000) + ")"
+	if err := f.db.RecordAttempts(ctx, []relaybook.AttemptRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	var body, errText string
+	if err := f.db.SQL().QueryRow(`SELECT response_body, error FROM delivery_attempts WHERE delivery_id = $1`, task.DeliveryID).Scan(&body, &errText); err != nil {
+		t.Fatal(err)
+	}
+	if len(body) != 4095 || !utf8.ValidString(body) {
+		t.Errorf("stored body of %d bytes (valid UTF-8: %v), want 4095", len(body), utf8.ValidString(body))
+	}
+	if len(errText) > relaybook.MaxStoredError {
+		t.Errorf("stored error of %d bytes, want at most %d", len(errText), relaybook.MaxStoredError)
 	}
 }

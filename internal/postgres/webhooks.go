@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/lib/pq"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
-	"github.com/relaybook/relaybook/internal/signature"
 )
 
 // WebhookService implements relaybook.WebhookService. Secrets are sealed
@@ -52,20 +50,12 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, in relaybook.Webhook
 	if in.CreatedBy != "" {
 		createdBy = &in.CreatedBy
 	}
-	c, err := s.cipher()
-	if err != nil {
-		return nil, err
-	}
-	secret, err := signature.NewSecret()
-	if err != nil {
-		return nil, err
-	}
 	now := relaybook.Now()
 	w := &relaybook.Webhook{ID: newID(), TeamID: in.TeamID, URL: in.URL, Events: in.Events, Active: true,
 		CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
-	sealed, err := c.Seal([]byte(secret), []byte(w.ID))
+	_, secret, sealed, err := s.newSealedSecret(w.ID)
 	if err != nil {
-		return nil, fmt.Errorf("seal webhook secret: %w", err)
+		return nil, err
 	}
 	err = s.db.inTx(ctx, func(tx *Tx) error {
 		t, err := findTeam(ctx, tx, in.TeamID)

@@ -1,6 +1,8 @@
 package queue_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -74,5 +76,44 @@ func TestDispatchWithRedisDown(t *testing.T) {
 	d.Close(5 * time.Second)
 	if d.Dropped() != 10 {
 		t.Errorf("dropped %d, want 10", d.Dropped())
+	}
+}
+
+// TestShardedEnqueueIsIdempotent: with shards, each job's task lands in its
+// delivery's shard, always the same one, so enqueueing twice (dispatch and
+// the sweeper) still leaves one task per job.
+func TestShardedEnqueueIsIdempotent(t *testing.T) {
+	opt, err := asynq.ParseRedisURI(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	base := testenv.UniqueName("sharded")
+	enq := &queue.Enqueuer{Client: client, Queue: base, Shards: 3, DeliveryTimeout: time.Second}
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, fmt.Sprintf("0193c8f0-0000-7000-8000-%012d", i))
+	}
+	for range 2 {
+		if n, err := enq.Enqueue(context.Background(), jobs(ids...)); err != nil || n != len(ids) {
+			t.Fatalf("enqueued %d: %v", n, err)
+		}
+	}
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	total := 0
+	for _, name := range queue.ShardNames(base, 3) {
+		info, err := insp.GetQueueInfo(name)
+		if err != nil {
+			t.Fatalf("shard %s: %v", name, err)
+		}
+		if info.Pending == 0 {
+			t.Errorf("shard %s got no deliveries", name)
+		}
+		total += info.Pending
+	}
+	if total != len(ids) {
+		t.Errorf("%d tasks over the shards, want %d", total, len(ids))
 	}
 }

@@ -92,9 +92,15 @@ func ParseDeliverTask(b []byte) (relaybook.DeliveryTask, error) {
 
 // Enqueuer puts delivery tasks on the queue.
 type Enqueuer struct {
-	Client          *asynq.Client
-	Queue           string
+	Client *asynq.Client
+	Queue  string
+	// Shards spreads tasks over ShardNames(Queue, Shards) by delivery id;
+	// 0 or 1 keeps them all on Queue.
+	Shards          int
 	DeliveryTimeout time.Duration
+
+	namesOnce sync.Once
+	names     []string
 }
 
 // Enqueue enqueues tasks one by one. A task already in the queue counts as
@@ -102,7 +108,7 @@ type Enqueuer struct {
 func (e *Enqueuer) Enqueue(ctx context.Context, tasks []relaybook.DeliveryTask) (int, error) {
 	n := 0
 	for _, t := range tasks {
-		at, err := NewDeliverTask(t, e.Queue, e.DeliveryTimeout)
+		at, err := NewDeliverTask(t, e.queueFor(t.DeliveryID), e.DeliveryTimeout)
 		if err != nil {
 			return n, err
 		}
@@ -116,7 +122,9 @@ func (e *Enqueuer) Enqueue(ctx context.Context, tasks []relaybook.DeliveryTask) 
 
 // ServerOptions are the knobs of the worker's Asynq server.
 type ServerOptions struct {
-	Queue           string
+	Queue string
+	// Shards is the Enqueuer's: the server consumes every shard.
+	Shards          int
 	Concurrency     int
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration
@@ -132,7 +140,7 @@ func ServerConfig(o ServerOptions) asynq.Config {
 	}
 	return asynq.Config{
 		Concurrency: o.Concurrency,
-		Queues:      map[string]int{o.Queue: 1},
+		Queues:      consumed(o.Queue, o.Shards),
 		// Asynq polls an empty queue instead of blocking; the poll interval is
 		// the delivery latency floor when the worker is idle (default 1 s).
 		TaskCheckInterval: o.PollInterval,

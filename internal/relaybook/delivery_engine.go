@@ -41,6 +41,9 @@ type DeliveryJob struct {
 	// Secret is decrypted in memory for signing; it is never logged or
 	// written anywhere.
 	Secret string `db:"-"`
+	// PreviousSecret signs beside Secret during a rotation's grace (see
+	// WebhookService.RotateSecret); empty otherwise. Like Secret, memory only.
+	PreviousSecret string `db:"-"`
 }
 
 // AttemptRecord is one attempt's log row plus the delivery state it leads

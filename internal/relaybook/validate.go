@@ -76,3 +76,25 @@ func CanonicalID(s string) (string, bool) {
 	}
 	return string(b), true
 }
+
+// Caps on what a receiver controls in the delivery log, in bytes: the
+// response body is the first 4 KB (design.md), an error line is short.
+const (
+	MaxStoredResponseBody = 4096
+	MaxStoredError        = 1024
+)
+
+// CleanReceiverText makes text a receiver sent storable and bounded: invalid
+// UTF-8 becomes U+FFFD, NULs go, and the result is cut to at most maxBytes
+// on a character boundary, so cleaning cannot push it past the cap.
+func CleanReceiverText(s string, maxBytes int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= maxBytes {
+		return s
+	}
+	cut := maxBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -3,6 +3,7 @@ package relaybook_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
@@ -49,5 +50,23 @@ func TestValidateURLPort(t *testing.T) {
 		if err := p.ValidateURL("url", u); err != nil {
 			t.Errorf("ValidateURL(%q) = %v", u, err)
 		}
+	}
+}
+
+func TestCleanReceiverText(t *testing.T) {
+	// A 4,096-byte cap whose last byte splits a character (issue 18, item 3).
+	body := strings.Repeat("a", 4095) + "é" + "tail"
+	got := relaybook.CleanReceiverText(body, relaybook.MaxStoredResponseBody)
+	if len(got) != 4095 || !utf8.ValidString(got) {
+		t.Fatalf("cut to %d bytes (valid UTF-8: %v), want 4095 valid bytes", len(got), utf8.ValidString(got))
+	}
+	// Cleaning happens before the cap, so replacement characters cannot push
+	// the text past it.
+	dirty := strings.Repeat("\xff\x00", 3000)
+	if got := relaybook.CleanReceiverText(dirty, 100); len(got) > 100 || !utf8.ValidString(got) || strings.ContainsRune(got, 0) {
+		t.Fatalf("dirty text cleaned to %q", got)
+	}
+	if got := relaybook.CleanReceiverText("ok", 100); got != "ok" {
+		t.Fatalf("clean short text changed: %q", got)
 	}
 }

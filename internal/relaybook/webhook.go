@@ -156,4 +156,10 @@ type WebhookService interface {
 	ListWebhooks(ctx context.Context, teamID string) ([]*Webhook, error)
 	UpdateWebhook(ctx context.Context, teamID, id string, p WebhookPatch) (*Webhook, error)
 	DeleteWebhook(ctx context.Context, teamID, id string) (*Webhook, error)
+	// RotateSecret replaces a webhook's signing secret. The new secret is
+	// returned once, like at creation; until grace has passed the old one
+	// signs too (webhook-signature carries both, X-Relay-Signature-Previous
+	// the old one's), then it is erased. A grace that is negative or over
+	// MaxRotationGrace is EINVALID.
+	RotateSecret(ctx context.Context, teamID, id string, grace time.Duration) (*CreatedWebhook, error)
 }

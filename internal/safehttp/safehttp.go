@@ -15,9 +15,6 @@ import (
 )
 
 const (
-	// MaxResponseBody is how much of a receiver's response body is kept.
-	MaxResponseBody = 4096
-
 	// DefaultTimeout bounds a whole attempt when Options.Timeout is zero, so
 	// a forgotten setting cannot leave a worker waiting forever.
 	DefaultTimeout = 10 * time.Second

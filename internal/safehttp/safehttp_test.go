@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// testCap is a read cap like the delivery log's.
+const testCap = 4096
+
 func TestBlockedReason(t *testing.T) {
 	tests := []struct {
 		addr    string
@@ -221,11 +224,11 @@ func TestReadCapped(t *testing.T) {
 		n       int64
 		wantLen int
 	}{
-		{"shorter than the cap", 10, MaxResponseBody, 10},
-		{"exactly the cap", MaxResponseBody, MaxResponseBody, MaxResponseBody},
-		{"longer than the cap", MaxResponseBody + 1, MaxResponseBody, MaxResponseBody},
-		{"much longer than cap and drain", 1 << 20, MaxResponseBody, MaxResponseBody},
-		{"empty", 0, MaxResponseBody, 0},
+		{"shorter than the cap", 10, testCap, 10},
+		{"exactly the cap", testCap, testCap, testCap},
+		{"longer than the cap", testCap + 1, testCap, testCap},
+		{"much longer than cap and drain", 1 << 20, testCap, testCap},
+		{"empty", 0, testCap, 0},
 		{"zero cap", 100, 0, 0},
 		{"negative cap", 100, -1, 0},
 	}
@@ -252,7 +255,7 @@ func TestReadCapped(t *testing.T) {
 func TestReadCappedReturnsReadErrors(t *testing.T) {
 	boom := errors.New("connection reset")
 	r := io.MultiReader(strings.NewReader("part"), iotest.ErrReader(boom))
-	got, err := ReadCapped(r, MaxResponseBody)
+	got, err := ReadCapped(r, testCap)
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want it to wrap %v", err, boom)
 	}
@@ -279,9 +282,9 @@ func TestReadCappedLetsConnectionsBeReused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := ReadCapped(resp.Body, MaxResponseBody)
+		body, err := ReadCapped(resp.Body, testCap)
 		resp.Body.Close()
-		if err != nil || len(body) != MaxResponseBody {
+		if err != nil || len(body) != testCap {
 			t.Fatalf("ReadCapped = %d bytes, %v", len(body), err)
 		}
 	}

@@ -1,9 +1,11 @@
-// Package signature computes the X-Relay-Signature header exactly the way the
-// public docs (seed 004) tell receivers to verify it: lowercase hex
-// HMAC-SHA256 over the exact body bytes, keyed with the secret string exactly
-// as it was shown to the user ("whsec_…", UTF-8). The key is the string, not
+// Package signature signs webhook requests. X-Relay-Signature is computed
+// exactly the way the public docs (seed 004) tell receivers to verify it:
+// lowercase hex HMAC-SHA256 over the exact body bytes, keyed with the secret
+// string exactly as it was shown to the user ("whsec_…", UTF-8). The key is the string, not
 // the hex it contains, because the documented Node, Python and Go snippets
 // key with the string; decoding the hex here would break every receiver.
+// Beside it, standard.go adds the Standard Webhooks headers, whose key is
+// derived differently (see StandardKey).
 package signature
 
 import (

@@ -126,48 +126,36 @@ type check struct {
 	Secret string `json:"secret"`
 }
 
-// pythonVerify is the Python example from seed 004, verbatim, wrapped to
-// read a JSON list of checks on stdin and print one verdict per line.
-const pythonVerify = `import hmac
-import hashlib
+// pythonHarness and nodeHarness follow the seed's snippet
+// (testdata/seed004) to read a JSON list of checks on stdin and print one
+// verdict per line. Node's body is a Buffer, as req.rawBody is in the docs'
+// handler.
+const pythonHarness = `
 import base64, json, sys
-
-def verify_signature(body: bytes, signature: str, secret: str) -> bool:
-    expected = hmac.new(
-        secret.encode('utf-8'),
-        body,
-        hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(signature, expected)
-
 for c in json.load(sys.stdin):
     print("valid" if verify_signature(base64.b64decode(c["body"]), c["sig"], c["secret"]) else "invalid")
 `
 
-// nodeVerify is the Node.js example from seed 004, verbatim, wrapped the same
-// way. The body is a Buffer, as req.rawBody is in the docs' handler.
-const nodeVerify = `const crypto = require('crypto');
-
-function verifySignature(body, signature, secret) {
-  const expected = crypto
-    .createHmac('sha256', secret)
-    .update(body, 'utf8')
-    .digest('hex');
-
-  return crypto.timingSafeEqual(
-    Buffer.from(signature),
-    Buffer.from(expected)
-  );
-}
-
+const nodeHarness = `
 for (const c of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {
   console.log(verifySignature(Buffer.from(c.body, 'base64'), c.sig, c.secret) ? "valid" : "invalid");
 }
 `
 
+// snippet reads one of the seed's receiver snippets from testdata/seed004.
+func snippet(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "seed004", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // TestDocumentedReceiversAccept checks Sign against the receiver snippets of
 // the public docs: each must accept Sign's output and reject a tampered body.
-// The Python and Node subtests skip when the interpreter is not installed.
+// The Python and Node subtests skip when the interpreter is not installed,
+// and fail for it with CI=true.
 func TestDocumentedReceiversAccept(t *testing.T) {
 	secret, err := signature.NewSecret()
 	if err != nil {
@@ -194,8 +182,8 @@ func TestDocumentedReceiversAccept(t *testing.T) {
 			}
 			return out
 		}},
-		{"python", script("python3", "-c", pythonVerify)},
-		{"node", script("node", "-e", nodeVerify)},
+		{"python", script("python3", "-c", snippet(t, "verify_signature.py")+pythonHarness)},
+		{"node", script("node", "-e", snippet(t, "verify_signature.js")+nodeHarness)},
 	}
 	for _, vf := range verifiers {
 		t.Run(vf.name, func(t *testing.T) {
@@ -220,6 +208,9 @@ func script(interpreter string, args ...string) func(t *testing.T, checks []chec
 		t.Helper()
 		path, err := exec.LookPath(interpreter)
 		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required with CI=true: %v", interpreter, err)
+			}
 			t.Skipf("%s not installed: %v", interpreter, err)
 		}
 		in, err := json.Marshal(checks)
@@ -244,5 +235,55 @@ func script(interpreter string, args ...string) func(t *testing.T, checks []chec
 			}
 		}
 		return verdicts
+	}
+}
+
+// TestSnippetsMatchSeed checks that testdata/seed004 and the Go copy above
+// still read, word for word, as the public docs, so the receivers tested here
+// are the ones users paste. The seed lives in the shared folder beside the
+// repository (found by walking up); with CI=true it must be there.
+func TestSnippetsMatchSeed(t *testing.T) {
+	seed := findSeed(t)
+	for _, name := range []string{"verify_signature.py", "verify_signature.js", "verify_signature.go.txt"} {
+		if !strings.Contains(seed, words(snippet(t, name))) {
+			t.Errorf("testdata/seed004/%s no longer matches the seed's snippet", name)
+		}
+	}
+	src, err := os.ReadFile("signature_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(words(string(src)), words(snippet(t, "verify_signature.go.txt"))) {
+		t.Error("verifySignature in this file differs from testdata/seed004/verify_signature.go.txt")
+	}
+}
+
+// words collapses every run of white space to one space: the seed text has
+// lost its line breaks and indentation.
+func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func findSeed(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		matches, _ := filepath.Glob(filepath.Join(dir, "shared", "seeds", "004_*.txt"))
+		if len(matches) == 1 {
+			b, err := os.ReadFile(matches[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return words(string(b))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("shared/seeds/004_*.txt not found above the repository; CI=true requires it")
+			}
+			t.Skip("shared/seeds/004_*.txt not found above the repository")
+		}
+		dir = parent
 	}
 }

@@ -2,48 +2,54 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// receiver is the webhook endpoint every step posts to. It answers 200 at
-// once and records what the step being measured needs: a count, and for
-// the latency steps the arrival time per contact id or per path.
+// The receiver is the webhook endpoint every step posts to. It runs in its
+// own process (`bench receiver`), as a customer's endpoint would, so its CPU
+// is counted apart from the load generator's and the bench's own work does
+// not compete with it inside one Go runtime. It answers 200 at once and
+// records what the steps need: for paths under /e2e the first arrival of
+// each contact id, for paths under /fan/ the first arrival per path, and a
+// count per path. The bench reads them through /_bench/ endpoints.
 type receiver struct {
-	srv  *http.Server
-	addr string
-
-	count atomic.Int64
-
 	mu       sync.Mutex
-	arrivals map[string]time.Time // contact id → first arrival (e2e)
-	fanout   map[string]time.Time // path → first arrival (fan-out)
-	notify   chan struct{}
+	arrivals map[string]int64 // contact id → first arrival, Unix ns
+	fanout   map[string]int64 // path → first arrival, Unix ns
+	counts   sync.Map         // path → *atomic.Int64
 }
 
-func startReceiver() (*receiver, error) {
+// receiverMain is the `receiver` role: it prints its address on stdout,
+// then serves until the bench kills it.
+func receiverMain() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rc := &receiver{addr: ln.Addr().String(), arrivals: map[string]time.Time{}, fanout: map[string]time.Time{}, notify: make(chan struct{}, 1)}
-	rc.srv = &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 5 * time.Second}
-	go rc.srv.Serve(ln)
-	return rc, nil
+	rc := &receiver{arrivals: map[string]int64{}, fanout: map[string]int64{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_bench/arrivals", rc.serveArrivals)
+	mux.HandleFunc("GET /_bench/fanout", rc.serveFanout)
+	mux.HandleFunc("GET /_bench/count", rc.serveCount)
+	mux.HandleFunc("/", rc.serve)
+	fmt.Fprintln(os.Stdout, ln.Addr().String())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return srv.Serve(ln)
 }
 
-func (rc *receiver) url(path string) string { return "http://" + rc.addr + path }
-
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	now := time.Now()
+	now := time.Now().UnixNano()
 	body, _ := io.ReadAll(r.Body)
 	switch {
-	case r.URL.Path == "/e2e":
+	case strings.HasPrefix(r.URL.Path, "/e2e"):
 		var p struct {
 			Data struct {
 				ID string `json:"id"`
@@ -63,41 +69,45 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		rc.mu.Unlock()
 	}
-	rc.count.Add(1)
-	select {
-	case rc.notify <- struct{}{}:
-	default:
+	c, ok := rc.counts.Load(r.URL.Path)
+	if !ok {
+		c, _ = rc.counts.LoadOrStore(r.URL.Path, new(atomic.Int64))
 	}
+	c.(*atomic.Int64).Add(1)
 	w.Write([]byte("OK"))
 }
 
-func (rc *receiver) arrival(id string) (time.Time, bool) {
+// serveArrivals answers a JSON list of contact ids with their arrival
+// times in the same order, 0 for one not arrived yet.
+func (rc *receiver) serveArrivals(w http.ResponseWriter, r *http.Request) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	out := make([]int64, len(ids))
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	t, ok := rc.arrivals[id]
-	return t, ok
+	for i, id := range ids {
+		out[i] = rc.arrivals[id]
+	}
+	rc.mu.Unlock()
+	json.NewEncoder(w).Encode(out)
 }
 
-func (rc *receiver) fanoutTimes() []time.Time {
+func (rc *receiver) serveFanout(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	out := make([]time.Time, 0, len(rc.fanout))
+	out := make([]int64, 0, len(rc.fanout))
 	for _, t := range rc.fanout {
 		out = append(out, t)
 	}
-	return out
+	rc.mu.Unlock()
+	json.NewEncoder(w).Encode(out)
 }
 
-// waitCount waits until the receiver has counted at least n requests.
-func (rc *receiver) waitCount(n int64, timeout time.Duration) bool {
-	deadline := time.After(timeout)
-	for rc.count.Load() < n {
-		select {
-		case <-rc.notify:
-		case <-time.After(10 * time.Millisecond):
-		case <-deadline:
-			return false
-		}
+func (rc *receiver) serveCount(w http.ResponseWriter, r *http.Request) {
+	var n int64
+	if c, ok := rc.counts.Load(r.URL.Query().Get("path")); ok {
+		n = c.(*atomic.Int64).Load()
 	}
-	return true
+	json.NewEncoder(w).Encode(n)
 }
