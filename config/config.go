@@ -74,19 +74,6 @@ type Worker struct {
 	ShutdownTimeout time.Duration
 }
 
-type Webhooks struct {
-	AllowHTTP            bool
-	AllowPrivateNetworks bool
-}
-
-type Retention struct {
-	Period time.Duration
-}
-
-type Debug struct {
-	PprofAddr string
-}
-
 // Keys and their defaults, in the order relaybook.example.yaml lists them.
 // A key with a nil default has none (it must be set where it is required).
 var defaults = []struct {
@@ -115,6 +102,8 @@ var defaults = []struct {
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
 	{"queue.shards", 1},
+	{"webhooks.disable_after_failures", 50},
+	{"webhooks.disable_after", "24h"},
 	{"retention.period", "720h"},
 	{"debug.pprof_addr", ""},
 }
@@ -223,6 +212,8 @@ func Load(opts Options) (*Config, error) {
 		Webhooks: Webhooks{
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
+			DisableAfterFailures: p.positiveInt("webhooks.disable_after_failures"),
+			DisableAfter:         p.duration("webhooks.disable_after"),
 		},
 		Queue:     Queue{Shards: p.shards("queue.shards")},
 		Retention: Retention{Period: p.duration("retention.period")},

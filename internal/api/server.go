@@ -141,6 +141,7 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/events/stream", admin(s.handleEventStream)).Methods(http.MethodGet)
 	t.Handle("/events", admin(s.handleListEvents)).Methods(http.MethodGet)
 	t.Handle("/events/{event_id}", admin(s.handleGetEvent)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/recover", admin(s.handleRecoverWebhook)).Methods(http.MethodPost)
 	return r
 }
 

@@ -103,7 +103,9 @@ type deliveriesShowOptions = idOptions[relaybook.DeliveryService]
 func newCmdDeliveriesShow(f *Factory, runF func(*deliveriesShowOptions) error) *cobra.Command {
 	return newIDCmd(f, f.Deliveries, "show ID", "Show one delivery attempt with its payload and response",
 		`Show one delivery attempt in full: the payload that was sent and the first
-4 KB of the response body. With -o json it prints the delivery-log object.`,
+4 KB of the response body. ID is an attempt id, as "deliveries list" prints,
+or a delivery id (its latest attempt is shown). With -o json it prints the
+delivery-log object.`,
 		runF, deliveriesShowRun)
 }
 
@@ -138,30 +140,38 @@ func deliveriesShowRun(ctx context.Context, opts *deliveriesShowOptions) error {
 	return err
 }
 
-// redelivery is what `deliveries redeliver -o json` prints.
-type redelivery struct {
-	DeliveryID   string `json:"delivery_id"`
-	RedeliveryOf string `json:"redelivery_of"`
-}
-
 type deliveriesRedeliverOptions = idOptions[relaybook.DeliveryService]
 
 func newCmdDeliveriesRedeliver(f *Factory, runF func(*deliveriesRedeliverOptions) error) *cobra.Command {
-	return newIDCmd(f, f.Deliveries, "redeliver ID", "Queue a fresh delivery of an attempt's event to its webhook",
-		`Queue a fresh delivery of the event behind ID (a delivery attempt id, as
-"deliveries list" shows, or a delivery id) to the same webhook, due at once.
-It starts again at attempt 1 with the same event id (X-Relay-Event-ID), so
-receivers can tell it is the same event; a worker sends it.
+	return newIDCmd(f, f.Deliveries, "redeliver ID", "Send a delivery's event again, as a fresh attempt sequence",
+		`Re-open the delivery behind ID (a delivery attempt id, as "deliveries list"
+prints, or a delivery id) as a fresh attempt sequence, due at once: the same
+delivery and event id (X-Relay-Event-ID), attempt numbers counting on.
 
-With -o json it prints {"delivery_id": "<the new delivery>", "redelivery_of": "<ID as given>"}.`,
+A delivery that is already pending (queued by an earlier redeliver or
+recover, or still retrying) or held (its webhook is paused) is left alone,
+and so is one already re-opened since the attempt ID names: nothing is
+queued, it says so, and the exit code is still 0. (Give the delivery id to
+send a delivered event once more.) So
+  relaybook deliveries list --webhook $HOOK --failed | cut -f1 | xargs -n1 relaybook deliveries redeliver
+sends each event once, however many failed attempts it had.
+
+With -o json it prints {"delivery_id", "queued", "state"}.`,
 		runF, deliveriesRedeliverRun)
 }
 
 func deliveriesRedeliverRun(ctx context.Context, opts *deliveriesRedeliverOptions) error {
-	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.DeliveryService) (redelivery, error) {
-		id, err := s.Redeliver(ctx, opts.ID)
-		return redelivery{DeliveryID: id, RedeliveryOf: opts.ID}, err
-	}, func(r redelivery) [][2]string {
-		return [][2]string{{"delivery_id", r.DeliveryID}, {"redelivery_of", r.RedeliveryOf}}
+	return printOne(ctx, opts.printer, opts.Service, func(s relaybook.DeliveryService) (*relaybook.Redelivery, error) {
+		return s.Redeliver(ctx, opts.ID)
+	}, func(r *relaybook.Redelivery) [][2]string {
+		lines := [][2]string{{"delivery_id", r.DeliveryID}, {"queued", strconv.FormatBool(r.Queued)}, {"state", r.State}}
+		switch {
+		case r.Queued:
+		case r.State == relaybook.DeliveryPending || r.State == relaybook.DeliveryHeld:
+			lines = append(lines, [2]string{"note", "already " + r.State + "; nothing new queued"})
+		default:
+			lines = append(lines, [2]string{"note", "already sent again since that attempt (now " + r.State + "); nothing new queued"})
+		}
+		return lines
 	})
 }

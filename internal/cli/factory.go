@@ -203,6 +203,7 @@ func (f *Factory) DB(ctx context.Context) (*postgres.DB, error) {
 	}
 	f.onClose(func() { db.Close() })
 	db.URLPolicy = relaybook.URLPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP}
+	db.AutoDisable = relaybook.AutoDisable{Failures: cfg.Webhooks.DisableAfterFailures, After: cfg.Webhooks.DisableAfter}
 	if cfg.Security.EncryptionKey != "" {
 		box, err := secretbox.New(cfg.Security.EncryptionKey)
 		if err != nil {

@@ -115,6 +115,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 			MaxIdleConnsPerHost:  cfg.Concurrency,
 		}),
 		Enqueuer:    enq,
+		Store:       cfg.Store,
 		RetryDelays: cfg.RetryDelays,
 		Log:         cfg.Log,
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// DeliveryService implements relaybook.DeliveryService: the delivery log and
-// manual redelivery.
+// DeliveryService implements relaybook.DeliveryService: the delivery log,
+// and re-opening deliveries (lifecycle.go).
 type DeliveryService struct{ db *DB }
 
 // NewDeliveryService returns a DeliveryService on db.
@@ -83,35 +83,4 @@ func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relayboo
 		return nil, mapError(err)
 	}
 	return &a, nil
-}
-
-// Redeliver creates a fresh delivery (attempt 1 again, same event id so
-// receivers can dedupe) of the event behind id, which may name a delivery
-// log row or a delivery. It is due at once.
-func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, error) {
-	if !validID(id) {
-		return "", relaybook.NotFound("delivery", id)
-	}
-	newDelivery := newID()
-	err := s.db.inTx(ctx, func(tx *Tx) error {
-		now := relaybook.Now()
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, redelivery_of, created_at, updated_at)
-			SELECT $2, d.event_id, d.webhook_id, $3, d.id, $3, $3
-			FROM deliveries d
-			WHERE d.id = COALESCE((SELECT delivery_id FROM delivery_attempts WHERE id = $1), $1)`,
-			id, newDelivery, now)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return relaybook.NotFound("delivery", id)
-		}
-		tx.tasks = append(tx.tasks, relaybook.DeliveryTask{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return newDelivery, nil
 }

@@ -89,3 +89,23 @@ func TestSampleEventShapes(t *testing.T) {
 		t.Errorf("unknown type: %v", err)
 	}
 }
+
+func TestParseRecoveryWindow(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	w, err := relaybook.ParseRecoveryWindow("2h", "", now)
+	if err != nil || !w.Since.Equal(now.Add(-2*time.Hour)) || !w.Until.Equal(now) {
+		t.Errorf("ParseRecoveryWindow(2h, \"\") = %+v, %v; want until now", w, err)
+	}
+	for _, c := range []struct{ since, until, field string }{
+		{"", "", "since"},
+		{"soon", "", "since"},
+		{"1h", "later", "until"},
+		{"1h", "2h", "until"}, // until before since
+	} {
+		_, err := relaybook.ParseRecoveryWindow(c.since, c.until, now)
+		var e *relaybook.Error
+		if !errors.As(err, &e) || e.Code != relaybook.EINVALID || e.Field != c.field {
+			t.Errorf("ParseRecoveryWindow(%q, %q) = %v, want EINVALID on %s", c.since, c.until, err, c.field)
+		}
+	}
+}
