@@ -28,6 +28,8 @@ services:
 # fuzzer builds the instrumented test binary; the others reuse it and run
 # two at a time, each mostly waiting on its own database setup.
 FUZZ_EXECS ?= 2000x
+# Each CLI input runs four commands against PostgreSQL: fewer of them.
+CLI_FUZZ_EXECS ?= 100x
 TEST_P     ?= 4
 FUZZ        = $(GO) test ./internal/api/ -run '^$$' -fuzztime $(FUZZ_EXECS) -fuzz
 test: lint
@@ -36,7 +38,8 @@ test: lint
 	$(FUZZ) '^FuzzContactPatch$$' & a=$$!; $(FUZZ) '^FuzzWebhookCreate$$' & b=$$!; \
 		wait $$a; ra=$$?; wait $$b; rb=$$?; [ $$ra -eq 0 ] && [ $$rb -eq 0 ]
 	$(FUZZ) '^FuzzWebhookUpdate$$' & a=$$!; $(FUZZ) '^FuzzLabelAdd$$' & b=$$!; \
-		wait $$a; ra=$$?; wait $$b; rb=$$?; [ $$ra -eq 0 ] && [ $$rb -eq 0 ]
+		$(GO) test ./internal/cli/ -run '^$$' -fuzz '^FuzzNameArguments$$' -fuzztime $(CLI_FUZZ_EXECS) & c=$$!; \
+		wait $$a; ra=$$?; wait $$b; rb=$$?; wait $$c; rc=$$?; [ $$ra -eq 0 ] && [ $$rb -eq 0 ] && [ $$rc -eq 0 ]
 	scripts/readme-check.sh
 
 lint:

@@ -30,6 +30,7 @@ type Config struct {
 	Worker    Worker
 	Webhooks  Webhooks
 	Queue     Queue
+	Retention Retention
 	Debug     Debug
 	Log       Log
 	// File is the configuration file that was read, empty when none was.
@@ -75,21 +76,6 @@ type Worker struct {
 	ShutdownTimeout time.Duration
 }
 
-type Webhooks struct {
-	AllowHTTP            bool
-	AllowPrivateNetworks bool
-}
-
-type Debug struct {
-	PprofAddr string
-}
-
-// Log is how serve and worker write their log lines.
-type Log struct {
-	Format string // text or json
-	Level  string // debug, info, warn or error
-}
-
 // Keys and their defaults, in the order relaybook.example.yaml lists them.
 // A key with a nil default has none (it must be set where it is required).
 var defaults = []struct {
@@ -119,6 +105,9 @@ var defaults = []struct {
 	{"webhooks.allow_http", false},
 	{"webhooks.allow_private_networks", false},
 	{"queue.shards", 1},
+	{"webhooks.disable_after_failures", 50},
+	{"webhooks.disable_after", "24h"},
+	{"retention.period", "720h"},
 	{"debug.pprof_addr", ""},
 	{"log.format", "text"},
 	{"log.level", "info"},
@@ -232,10 +221,13 @@ func Load(opts Options) (*Config, error) {
 		Webhooks: Webhooks{
 			AllowHTTP:            p.boolean("webhooks.allow_http"),
 			AllowPrivateNetworks: p.boolean("webhooks.allow_private_networks"),
+			DisableAfterFailures: p.positiveInt("webhooks.disable_after_failures"),
+			DisableAfter:         p.duration("webhooks.disable_after"),
 		},
-		Queue: Queue{Shards: p.shards("queue.shards")},
-		Debug: Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
-		Log:   Log{Format: p.oneOf("log.format", LogFormats...), Level: p.oneOf("log.level", LogLevels...)},
+		Queue:     Queue{Shards: p.shards("queue.shards")},
+		Retention: Retention{Period: p.duration("retention.period")},
+		Debug:     Debug{PprofAddr: p.optionalAddr("debug.pprof_addr")},
+		Log:       Log{Format: p.oneOf("log.format", LogFormats...), Level: p.oneOf("log.level", LogLevels...)},
 	}
 	if p.err != nil {
 		return nil, p.err

@@ -42,6 +42,8 @@ func TestDefaults(t *testing.T) {
 		{"webhooks.allow_private_networks", cfg.Webhooks.AllowPrivateNetworks, false},
 		{"database.pgbouncer", cfg.Database.PgBouncer, false},
 		{"queue.shards", cfg.Queue.Shards, 1},
+		{"webhooks.disable_after_failures", cfg.Webhooks.DisableAfterFailures, 50},
+		{"webhooks.disable_after", cfg.Webhooks.DisableAfter, 24 * time.Hour},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -125,6 +127,18 @@ func TestEnvRetryDelays(t *testing.T) {
 	}
 }
 
+func TestEnvAutoDisable(t *testing.T) {
+	t.Setenv("RELAYBOOK_WEBHOOKS_DISABLE_AFTER_FAILURES", "5")
+	t.Setenv("RELAYBOOK_WEBHOOKS_DISABLE_AFTER", "90m")
+	cfg, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.Webhooks; w.DisableAfterFailures != 5 || w.DisableAfter != 90*time.Minute {
+		t.Errorf("webhooks = %+v", w)
+	}
+}
+
 func TestSearchPaths(t *testing.T) {
 	dir := filepath.Dir(writeFile(t, "server:\n  addr: \":9999\"\n"))
 	cfg, err := Load(Options{SearchPaths: []string{filepath.Join(dir, "missing"), dir}})
@@ -149,6 +163,8 @@ func TestInvalid(t *testing.T) {
 		{"RELAYBOOK_WORKER_CONCURRENCY", "-3", "worker.concurrency"},
 		{"RELAYBOOK_WEBHOOKS_ALLOW_HTTP", "maybe", "webhooks.allow_http"},
 		{"RELAYBOOK_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "2", "webhooks.allow_private_networks"},
+		{"RELAYBOOK_WEBHOOKS_DISABLE_AFTER_FAILURES", "0", "webhooks.disable_after_failures"},
+		{"RELAYBOOK_WEBHOOKS_DISABLE_AFTER", "a day", "webhooks.disable_after"},
 		{"RELAYBOOK_SECURITY_ENCRYPTION_KEY", "abcd", "security.encryption_key"},
 		{"RELAYBOOK_SECURITY_ENCRYPTION_KEY", strings.Repeat("zz", 32), "security.encryption_key"},
 		{"RELAYBOOK_DATABASE_URL", "mysql://x@localhost/db", "database.url"},

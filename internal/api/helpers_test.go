@@ -16,8 +16,10 @@ import (
 
 	"github.com/relaybook/relaybook/internal/api"
 	"github.com/relaybook/relaybook/internal/authtoken"
+	"github.com/relaybook/relaybook/internal/delivery"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
+	"github.com/relaybook/relaybook/internal/safehttp"
 	"github.com/relaybook/relaybook/internal/secretbox"
 	"github.com/relaybook/relaybook/internal/testenv"
 )
@@ -59,6 +61,9 @@ func services(db *postgres.DB) api.Services {
 		Webhooks:   postgres.NewWebhookService(db),
 		Deliveries: postgres.NewDeliveryService(db),
 		Members:    postgres.NewMemberService(db),
+		Events:     postgres.NewEventService(db),
+		// Receivers in tests listen on loopback.
+		Tester: &delivery.Tester{Store: db, Client: safehttp.NewClient(safehttp.Options{Timeout: 5 * time.Second, AllowPrivateNetworks: true})},
 	}
 }
 

@@ -30,6 +30,9 @@ type Services struct {
 	Webhooks   relaybook.WebhookService
 	Deliveries relaybook.DeliveryService
 	Members    relaybook.MemberService
+	Events     relaybook.EventService
+	// Tester sends "webhooks test" events from the API process itself.
+	Tester relaybook.WebhookTester
 }
 
 // Limiter admits or refuses one request for a key (internal/ratelimit).
@@ -161,8 +164,13 @@ func (s *Server) routes() *mux.Router {
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleUpdateWebhook)).Methods(http.MethodPatch)
 	t.Handle("/webhooks/{webhook_id}", admin(s.handleDeleteWebhook)).Methods(http.MethodDelete)
 	t.Handle("/webhooks/{webhook_id}/deliveries", admin(s.handleListDeliveries)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/test", admin(s.handleTestWebhook)).Methods(http.MethodPost)
 	t.Handle("/webhooks/{webhook_id}/rotate-secret", admin(s.handleRotateSecret)).Methods(http.MethodPost)
+	// The stream before {event_id}: routes match in the order they are added.
 	t.Handle("/events/stream", admin(s.handleEventStream)).Methods(http.MethodGet)
+	t.Handle("/events", admin(s.handleListEvents)).Methods(http.MethodGet)
+	t.Handle("/events/{event_id}", admin(s.handleGetEvent)).Methods(http.MethodGet)
+	t.Handle("/webhooks/{webhook_id}/recover", admin(s.handleRecoverWebhook)).Methods(http.MethodPost)
 	return r
 }
 

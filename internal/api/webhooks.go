@@ -61,15 +61,3 @@ func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
-func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, relaybook.DefaultDeliveryLimit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	vars := mux.Vars(r)
-	attempts, err := s.svc.Deliveries.ListAttempts(r.Context(), relaybook.DeliveryFilter{
-		TeamID: vars["team_id"], WebhookID: vars["webhook_id"], Limit: limit})
-	s.respond(w, r, http.StatusOK, attempts, err)
-}

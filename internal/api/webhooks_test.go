@@ -26,6 +26,7 @@ func teamRoutes(teamID, webhookID string) []struct{ method, path string } {
 		{"DELETE", base + "/" + webhookID},
 		{"GET", base + "/" + webhookID + "/deliveries"},
 		{"POST", base + "/" + webhookID + "/rotate-secret"},
+		{"POST", base + "/" + webhookID + "/recover"},
 	}
 }
 

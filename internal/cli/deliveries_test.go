@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,25 +72,38 @@ func TestDeliveries(t *testing.T) {
 	}
 	e.ok("deliveries", "show", failed)
 
-	e.note("redeliver takes an attempt id (or a delivery id) and queues a new delivery of the same event")
+	e.note("show also takes a delivery id: its latest attempt")
+	if got := e.object("deliveries", "show", delivery.ID); got["id"] != succeeded {
+		t.Errorf("deliveries show <delivery id> = %v, want its latest attempt %s", got["id"], succeeded)
+	}
+
+	e.note("redeliver of an attempt whose delivery is still pending queues nothing and says so")
+	if got := e.object("deliveries", "redeliver", failed); got["queued"] != false || got["state"] != "pending" || got["delivery_id"] != delivery.ID {
+		t.Errorf("deliveries redeliver (pending) -o json = %v", got)
+	}
+	if _, err := sqlDB.Exec(`UPDATE deliveries SET state = 'failed', attempts = 2 WHERE id = $1`, delivery.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.note("redeliver re-opens the same delivery as a fresh attempt sequence")
 	redelivered := e.object("deliveries", "redeliver", failed)
-	newID, _ := redelivered["delivery_id"].(string)
-	if len(redelivered) != 2 || redelivered["redelivery_of"] != failed || newID == "" {
+	if len(redelivered) != 3 || redelivered["delivery_id"] != delivery.ID || redelivered["queued"] != true || redelivered["state"] != "pending" {
 		t.Fatalf("deliveries redeliver -o json = %v", redelivered)
 	}
 	var row struct {
-		EventID      string `db:"event_id"`
-		WebhookID    string `db:"webhook_id"`
-		RedeliveryOf string `db:"redelivery_of"`
-		State        string `db:"state"`
+		State         string `db:"state"`
+		Attempts      int    `db:"attempts"`
+		SequenceStart int    `db:"sequence_start"`
+		Count         int    `db:"count"`
 	}
-	if err := sqlDB.Get(&row, `SELECT event_id, webhook_id, redelivery_of, state FROM deliveries WHERE id = $1`, newID); err != nil {
-		t.Fatalf("the new delivery: %v", err)
+	if err := sqlDB.Get(&row, `SELECT state, attempts, sequence_start, (SELECT count(*) FROM deliveries WHERE webhook_id = $2) AS count FROM deliveries WHERE id = $1`, delivery.ID, hook); err != nil {
+		t.Fatalf("the delivery: %v", err)
 	}
-	if row.EventID != delivery.EventID || row.WebhookID != hook || row.RedeliveryOf != delivery.ID || row.State != "pending" {
-		t.Errorf("new delivery = %+v, want a pending redelivery of %s", row, delivery.ID)
+	if row.State != "pending" || row.Attempts != 2 || row.SequenceStart != 2 || row.Count != 1 {
+		t.Errorf("re-opened delivery = %+v, want pending, attempts 2, sequence_start 2, still one delivery", row)
 	}
-	e.ok("deliveries", "redeliver", delivery.ID)
+	if out := e.ok("deliveries", "redeliver", delivery.ID); !strings.Contains(out.Stdout, "nothing new queued") {
+		t.Errorf("deliveries redeliver (already pending) printed %q", out.Stdout)
+	}
 
 	e.note("errors")
 	e.fails(2, []string{"deliveries", "list"}, "--webhook is required")

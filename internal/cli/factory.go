@@ -4,13 +4,16 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/relaybook/relaybook/config"
 	"github.com/relaybook/relaybook/internal/api"
+	"github.com/relaybook/relaybook/internal/delivery"
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/relaybook"
+	"github.com/relaybook/relaybook/internal/safehttp"
 	"github.com/relaybook/relaybook/internal/secretbox"
 )
 
@@ -44,6 +47,9 @@ type Factory struct {
 	Webhooks   func(context.Context) (relaybook.WebhookService, error)
 	Deliveries func(context.Context) (relaybook.DeliveryService, error)
 	Status     func(context.Context) (relaybook.StatusService, error)
+	Events     func(context.Context) (relaybook.EventService, error)
+	Tester     func(context.Context) (relaybook.WebhookTester, error)
+	Pruner     func(context.Context) (relaybook.Pruner, error)
 
 	cfgOnce sync.Once
 	cfg     *config.Config
@@ -65,7 +71,38 @@ func NewFactory(io *IOStreams) *Factory {
 	f.Webhooks = onDB(f, func(db *postgres.DB) relaybook.WebhookService { return postgres.NewWebhookService(db) })
 	f.Deliveries = onDB(f, func(db *postgres.DB) relaybook.DeliveryService { return postgres.NewDeliveryService(db) })
 	f.Status = onDB(f, func(db *postgres.DB) relaybook.StatusService { return postgres.NewStatusService(db) })
+	f.Events = onDB(f, func(db *postgres.DB) relaybook.EventService { return postgres.NewEventService(db) })
+	f.Pruner = onDB(f, func(db *postgres.DB) relaybook.Pruner { return db })
+	f.Tester = func(ctx context.Context) (relaybook.WebhookTester, error) {
+		cfg, err := requireSetting(f.Config, "security.encryption_key")
+		if err != nil {
+			return nil, err
+		}
+		db, err := f.DB(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newTester(db, cfg), nil
+	}
 	return f
+}
+
+// newTester sends test events from this process, with the worker's
+// outgoing-request rules.
+func newTester(db *postgres.DB, cfg *config.Config) relaybook.WebhookTester {
+	return &delivery.Tester{Store: db, Client: safehttp.NewClient(safehttp.Options{
+		Timeout:              cfg.Delivery.Timeout,
+		AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
+	})}
+}
+
+// retentionCutoff is the time before which prune deletes history.
+func (f *Factory) retentionCutoff() (relaybook.Time, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return relaybook.Time{}, err
+	}
+	return relaybook.NewTime(time.Now().Add(-cfg.Retention.Period)), nil
 }
 
 // onDB makes a service getter: it opens the database on first use and
@@ -82,8 +119,10 @@ func onDB[S any](f *Factory, newService func(*postgres.DB) S) func(context.Conte
 }
 
 // apiServices are the API's services on db, for serve.
-func apiServices(db *postgres.DB) api.Services {
+func apiServices(db *postgres.DB, cfg *config.Config) api.Services {
 	return api.Services{
+		Events:     postgres.NewEventService(db),
+		Tester:     newTester(db, cfg),
 		Contacts:   postgres.NewContactService(db),
 		Books:      postgres.NewBookService(db),
 		APIKeys:    postgres.NewAPIKeyService(db),
@@ -166,6 +205,7 @@ func (f *Factory) DB(ctx context.Context) (*postgres.DB, error) {
 	}
 	f.onClose(func() { db.Close() })
 	db.URLPolicy = relaybook.URLPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP}
+	db.AutoDisable = relaybook.AutoDisable{Failures: cfg.Webhooks.DisableAfterFailures, After: cfg.Webhooks.DisableAfter}
 	if cfg.Security.EncryptionKey != "" {
 		box, err := secretbox.New(cfg.Security.EncryptionKey)
 		if err != nil {

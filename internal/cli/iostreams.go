@@ -13,11 +13,15 @@ type IOStreams struct {
 	// IsTerminal says whether Out is a terminal: tables are aligned for
 	// people there and tab-separated for scripts everywhere else.
 	IsTerminal bool
+	// ErrIsTerminal says whether ErrOut is a terminal: long operations show
+	// progress there, and stay quiet for scripts.
+	ErrIsTerminal bool
 }
 
 // System returns the process's streams.
 func System() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: isTerminal(os.Stdout)}
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: isTerminal(os.Stdout),
+		ErrIsTerminal: isTerminal(os.Stderr)}
 }
 
 func isTerminal(f *os.File) bool {

@@ -56,7 +56,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 (signed, retried, logged) and gives admins a command line to script.
 
 Processes:   relaybook serve | relaybook worker | relaybook migrate
-Admin nouns: teams, members, books, keys, webhooks, deliveries, token
+Admin nouns: teams, members, books, keys, webhooks, deliveries, events, token
+Retention:   relaybook prune
 Operators:   relaybook status; relaybook help environment
 
 Every command prints a table (tab-separated when piped) or, with -o json,
@@ -87,6 +88,8 @@ exactly one JSON document.`,
 		newCmdKeys(f),
 		newCmdWebhooks(f),
 		newCmdDeliveries(f),
+		newCmdEvents(f),
+		newCmdPrune(f, nil),
 		newCmdToken(f, nil),
 		newCmdListen(f, nil),
 		newCmdVersion(f, nil),

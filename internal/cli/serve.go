@@ -93,7 +93,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	publisher := livestream.NewPublisher(rdb, liveQueue, log)
 	defer publisher.Close()
 	db.Events = publisher
-	srv := api.NewServer(apiServices(db), api.Options{
+	srv := api.NewServer(apiServices(db, cfg), api.Options{
 		JWTSecret: []byte(cfg.Auth.JWTSecret),
 		Limiter:   limiter,
 		Logger:    log,

@@ -19,6 +19,8 @@ func newCmdWebhooks(f *Factory) *cobra.Command {
 		newCmdWebhooksUpdate(f, nil),
 		newCmdWebhooksDelete(f, nil),
 		newCmdWebhooksRotateSecret(f, nil),
+		newCmdWebhooksTest(f, nil),
+		newCmdWebhooksRecover(f, nil),
 	)
 }
 
@@ -130,8 +132,12 @@ func newCmdWebhooksUpdate(f *Factory, runF func(*webhooksUpdateOptions) error) *
 		Use:   "update ID [--url URL] [--events EVENT[,EVENT…]] [--active=true|false]",
 		Short: "Change a webhook's URL, events or active state",
 		Long: `Change the URL, the subscribed events or the active state of a webhook. Only
-the flags you give change; the secret stays the same. An inactive webhook gets
-no new deliveries. With -o json it prints the updated webhook object.`,
+the flags you give change; the secret stays the same.
+
+--active=false pauses the webhook (disabled_reason "paused"): nothing is sent,
+and its events are held, not dropped. --active=true resumes it (also after an
+automatic disable, disabled_reason "failing") and sends everything held,
+oldest event first. With -o json it prints the updated webhook object.`,
 		Example: `  relaybook webhooks update $HOOK --active=false
   relaybook webhooks update $HOOK --events contact.created,contact.deleted`,
 		Args: requireArgs("ID"),
@@ -193,6 +199,8 @@ func webhookLines(w *relaybook.Webhook) [][2]string {
 		{"url", w.URL},
 		{"events", strings.Join(w.Events, ",")},
 		{"active", strconv.FormatBool(w.Active)},
+		{"disabled_reason", optString(w.DisabledReason)},
+		{"disabled_at", optTime(w.DisabledAt)},
 		{"created_by", optString(w.CreatedBy)},
 		{"created_at", w.CreatedAt.String()},
 		{"updated_at", w.UpdatedAt.String()},

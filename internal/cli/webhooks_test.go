@@ -18,12 +18,12 @@ func TestWebhooks(t *testing.T) {
 	if len(created) != 2 || hook == nil || !regexp.MustCompile(`^whsec_[0-9a-f]{64}$`).MatchString(secret) {
 		t.Fatalf("webhooks create -o json = %v, want {webhook, secret: whsec_ + 64 hex}", created)
 	}
-	for _, field := range []string{"id", "team_id", "url", "events", "active", "created_by", "created_at", "updated_at"} {
+	for _, field := range []string{"id", "team_id", "url", "events", "active", "disabled_reason", "disabled_at", "created_by", "created_at", "updated_at"} {
 		if _, ok := hook[field]; !ok {
 			t.Errorf("webhook lacks %q: %v", field, hook)
 		}
 	}
-	if len(hook) != 8 || hook["active"] != true || hook["team_id"] != team {
+	if len(hook) != 10 || hook["active"] != true || hook["team_id"] != team {
 		t.Errorf("webhook = %v", hook)
 	}
 	id := hook["id"].(string)

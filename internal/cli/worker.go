@@ -69,6 +69,7 @@ func workerRun(ctx context.Context, opts *workerOptions) error {
 		SweepInterval:        cfg.Worker.SweepInterval,
 		SweepGrace:           cfg.Worker.SweepGrace,
 		ShutdownTimeout:      cfg.Worker.ShutdownTimeout,
+		Retention:            &delivery.Retention{Store: db, Period: cfg.Retention.Period, Pause: delivery.DefaultPrunePause, Log: log},
 		Log:                  log,
 		Observer:             metrics.NewDelivery(reg),
 	})

@@ -292,8 +292,9 @@ func TestSSRFGuardRefusesLoopback(t *testing.T) {
 	}
 }
 
-// TestRedeliverSendsAgain: a redelivery of a failed delivery goes out as a
-// fresh attempt 1 with the same event id and body.
+// TestRedeliverSendsAgain: a redelivery of a failed delivery re-opens the
+// same delivery; it goes out as attempt 2 (numbers keep counting) with the
+// same event id and body.
 func TestRedeliverSendsAgain(t *testing.T) {
 	e := newEnv(t)
 	e.dispatch()
@@ -313,11 +314,11 @@ func TestRedeliverSendsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := rc.waitFor(t, 2, 5*time.Second)
-	if reqs[1].Attempt != 1 || reqs[1].Header.Get("X-Relay-Event-ID") != reqs[0].Header.Get("X-Relay-Event-ID") || string(reqs[1].Body) != string(reqs[0].Body) {
+	if reqs[1].Attempt != 2 || reqs[1].Header.Get("X-Relay-Event-ID") != reqs[0].Header.Get("X-Relay-Event-ID") || string(reqs[1].Body) != string(reqs[0].Body) {
 		t.Errorf("redelivery: attempt %d, event id %q vs %q", reqs[1].Attempt, reqs[1].Header.Get("X-Relay-Event-ID"), reqs[0].Header.Get("X-Relay-Event-ID"))
 	}
 	waitUntil(t, 5*time.Second, "the redelivery logged", func() bool { return len(e.attempts(hook.Webhook.ID)) == 2 })
-	if a := e.attempts(hook.Webhook.ID)[1]; !a.Success || a.DeliveryID == failed.DeliveryID {
+	if a := e.attempts(hook.Webhook.ID)[1]; !a.Success || a.DeliveryID != failed.DeliveryID {
 		t.Errorf("redelivery logged as %+v", a)
 	}
 }

@@ -77,6 +77,8 @@ func (e *env) dispatch() *queue.Dispatcher {
 }
 
 type workerOpts struct {
+	// concurrency defaults to 10; 1 makes arrival order the queue's order.
+	concurrency  int
 	timeout      time.Duration
 	delays       []time.Duration
 	allowPrivate *bool
@@ -95,12 +97,15 @@ func (e *env) startWorker(o workerOpts) *delivery.Worker {
 	if o.allowPrivate != nil {
 		allow = *o.allowPrivate
 	}
+	if o.concurrency == 0 {
+		o.concurrency = 10
+	}
 	if o.sweepGrace == 0 {
 		o.sweepGrace = time.Hour // sweeping is off unless a test turns it on
 	}
 	w, err := delivery.StartWorker(delivery.WorkerConfig{
 		Store: e.db, Redis: e.redis, Queue: e.queue,
-		Concurrency: 10, PollInterval: 5 * time.Millisecond,
+		Concurrency: o.concurrency, PollInterval: 5 * time.Millisecond,
 		Timeout: o.timeout, RetryDelays: o.delays, AllowPrivateNetworks: allow,
 		SweepInterval: 100 * time.Millisecond, SweepGrace: o.sweepGrace,
 		ShutdownTimeout: o.timeout + time.Second,
@@ -146,10 +151,11 @@ func (e *env) createContact(b *relaybook.Book, first string) *relaybook.Contact 
 // attempts returns a webhook's log, oldest first.
 func (e *env) attempts(webhookID string) []*relaybook.DeliveryAttempt {
 	e.t.Helper()
-	list, err := postgres.NewDeliveryService(e.db).ListAttempts(context.Background(), relaybook.DeliveryFilter{WebhookID: webhookID, Limit: 200})
+	page, err := postgres.NewDeliveryService(e.db).ListAttempts(context.Background(), relaybook.DeliveryFilter{WebhookID: webhookID, Limit: 200})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	list := page.Attempts
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}

@@ -24,8 +24,10 @@ type Handler struct {
 	Recorder *Recorder
 	Client   *http.Client
 	Enqueuer TaskEnqueuer
-	// RetryDelays are the waits before retry 1, 2, …; a delivery gets
-	// len(RetryDelays)+1 attempts.
+	// Store holds deliveries whose webhook is inactive.
+	Store relaybook.DeliveryStore
+	// RetryDelays are the waits before retry 1, 2, … of an attempt
+	// sequence; a sequence has len(RetryDelays)+1 attempts.
 	RetryDelays []time.Duration
 	Log         *slog.Logger
 	// Observer hears of every attempt sent (metrics); nil: nobody.
@@ -52,18 +54,20 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil // already done: a duplicate task, or the sweeper raced a retry
 	}
 
-	var res Result
-	if job.Active {
-		res = Send(ctx, h.Client, job, task.Attempt)
-		if ctx.Err() != nil {
-			// Shut down mid-request: hand the task back without a verdict.
-			return ctx.Err()
+	if !job.Active {
+		// Paused or disabled: the delivery waits, without an attempt, until
+		// the webhook is resumed (which sends it) — never dropped.
+		if _, err := h.Store.HoldDelivery(ctx, job.DeliveryID, task.Attempt); err != nil {
+			return fmt.Errorf("hold delivery %s: %w", task.DeliveryID, err)
 		}
-		h.report(job, task.Attempt, res)
-	} else {
-		now := time.Now()
-		res = Result{Outcome: Final, Err: "webhook is inactive; not sent", FinishedAt: now}
+		return nil
 	}
+	res := Send(ctx, h.Client, job, task.Attempt)
+	if ctx.Err() != nil {
+		// Shut down mid-request: hand the task back without a verdict.
+		return ctx.Err()
+	}
+	h.report(job, task.Attempt, res)
 
 	rec := h.record(job, task.Attempt, res)
 	if err := h.Recorder.Record(ctx, rec); err != nil {
@@ -95,13 +99,16 @@ func (h *Handler) record(job *relaybook.DeliveryJob, attempt int, res Result) re
 	if res.Status != 0 {
 		rec.ResponseStatus = &res.Status
 	}
-	rec.State, rec.NextAttemptAt = NextState(res.Outcome, attempt, h.RetryDelays, res.FinishedAt)
+	// The schedule counts within the attempt sequence: a delivery re-opened
+	// after attempt 4 retries its attempt 5 as a first attempt.
+	rec.State, rec.NextAttemptAt = NextState(res.Outcome, attempt-job.SequenceStart, h.RetryDelays, res.FinishedAt)
 	return rec
 }
 
-// NextState applies the retry rules: success and final outcomes end the
-// delivery; a retryable one waits RetryDelays[attempt-1] after the attempt
-// finished (so a retry is never early), until the delays run out.
+// NextState applies the retry rules to the attempt at position attempt
+// (1-based) of its sequence: success and final outcomes end the delivery;
+// a retryable one waits delays[attempt-1] after the attempt finished (so a
+// retry is never early), until the delays run out.
 func NextState(o Outcome, attempt int, delays []time.Duration, finishedAt time.Time) (string, time.Time) {
 	switch {
 	case o == Succeeded:

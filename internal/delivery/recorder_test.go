@@ -36,6 +36,12 @@ func (s *fakeStore) RecordAttempts(_ context.Context, recs []relaybook.AttemptRe
 	return nil
 }
 
+func (s *fakeStore) HoldDelivery(context.Context, string, int) (bool, error) { return false, nil }
+
+func (s *fakeStore) ReleaseHeld(context.Context, int) ([]relaybook.DeliveryTask, error) {
+	return nil, nil
+}
+
 func (s *fakeStore) DueTasks(context.Context, time.Time, time.Time, string, int) ([]relaybook.DeliveryTask, error) {
 	return nil, nil
 }

@@ -82,6 +82,9 @@ func send(ctx context.Context, client *http.Client, job *relaybook.DeliveryJob, 
 	if err := signature.SetHeaders(h, job.EventID, time.Now(), job.Payload, signingSecrets(job)...); err != nil {
 		return Result{Outcome: Final, Err: "signing: " + err.Error()}
 	}
+	if job.Test {
+		h.Set("X-Relay-Test", "true")
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {

@@ -45,9 +45,36 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Sweep enqueues every delivery overdue by more than Grace and returns how
-// many it handed to the queue.
+// Sweep releases held deliveries of webhooks that are active again, then
+// enqueues every delivery overdue by more than Grace, and returns how many
+// it handed to the queue.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	released, err := s.release(ctx)
+	if err != nil {
+		return released, err
+	}
+	n, err := s.sweepDue(ctx)
+	return released + n, err
+}
+
+// release is the safety net behind resuming: a delivery held by an event
+// written while its webhook was being resumed is released here.
+func (s *Sweeper) release(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		tasks, err := s.Store.ReleaseHeld(ctx, sweepPage)
+		if err != nil || len(tasks) == 0 {
+			return total, err
+		}
+		n, err := s.Enqueuer.Enqueue(ctx, tasks)
+		total += n
+		if err != nil || len(tasks) < sweepPage {
+			return total, err
+		}
+	}
+}
+
+func (s *Sweeper) sweepDue(ctx context.Context) (int, error) {
 	dueBefore := time.Now().Add(-s.Grace)
 	var afterTime time.Time
 	var afterID string

@@ -35,6 +35,8 @@ type WorkerConfig struct {
 	// Shards is queue.shards: the worker enqueues retries and sweeps into
 	// the shards and consumes all of them.
 	Shards int
+	// Retention prunes old history beside the sweeper; nil turns it off.
+	Retention *Retention
 }
 
 // Worker is one delivery worker process's engine: the Asynq server running
@@ -115,6 +117,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 			MaxIdleConnsPerHost:  cfg.Concurrency,
 		}),
 		Enqueuer:    enq,
+		Store:       cfg.Store,
 		RetryDelays: cfg.RetryDelays,
 		Log:         cfg.Log,
 		Observer:    cfg.Observer,
@@ -148,6 +151,11 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	w.stopSweep = stop
 	go func() {
 		defer close(w.sweepDone)
+		var background sync.WaitGroup
+		defer background.Wait()
+		if cfg.Retention != nil {
+			background.Go(func() { cfg.Retention.Run(sweepCtx) })
+		}
 		(&Sweeper{Store: cfg.Store, Enqueuer: enq, Interval: cfg.SweepInterval, Grace: cfg.SweepGrace, Log: cfg.Log}).Run(sweepCtx)
 	}()
 	return w, nil

@@ -54,15 +54,16 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []relaybook.AttemptRecord
 	if err != nil {
 		return err
 	}
-	if _, err := st.ExecContext(ctx, append(attemptColumns.arrays(rows), states, pq.Array(next))...); err != nil {
+	args := append(attemptColumns.arrays(rows), states, pq.Array(next), db.AutoDisable.Failures, db.AutoDisable.After.Microseconds())
+	if _, err := st.ExecContext(ctx, args...); err != nil {
 		return fmt.Errorf("record attempts: %w", mapError(err))
 	}
 	return nil
 }
 
 // recordAttemptsSQL is one statement, so one round trip and one implicit
-// transaction: the log rows and the delivery states commit together or not
-// at all.
+// transaction: the log rows, the delivery states and the webhooks' failure
+// streaks (automatic disabling) commit together or not at all.
 var recordAttemptsSQL = func() string {
 	unnest, names := attemptColumns.unnest([2]string{"state", "text"}, [2]string{"next_attempt_at", "timestamptz"})
 	return `
@@ -74,10 +75,48 @@ var recordAttemptsSQL = func() string {
 			SELECT ` + attemptColumns.names("") + ` FROM rec
 			-- The delivery may be gone (its webhook deleted mid-flight).
 			WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = rec.delivery_id)
-		)
+		),
 		-- A delivery only moves forward: a stale or duplicate attempt keeps
 		-- its log row (the request was sent) but does not change the state.
-		UPDATE deliveries d SET state = rec.state, attempts = rec.attempt, next_attempt_at = rec.next_attempt_at, updated_at = now()
-		FROM rec
-		WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt`
+		moved AS (
+			UPDATE deliveries d SET state = rec.state, attempts = rec.attempt, next_attempt_at = rec.next_attempt_at, updated_at = now()
+			FROM rec
+			WHERE d.id = rec.delivery_id AND d.state = 'pending' AND d.attempts < rec.attempt
+			RETURNING d.webhook_id, rec.state, rec.created_at
+		),
+		-- Per webhook: the last success of the batch, and the failures
+		-- after it (all of them when none succeeded).
+		ok AS (
+			SELECT webhook_id, max(created_at) FILTER (WHERE state = 'succeeded') AS last_ok
+			FROM moved WHERE state IN ('succeeded', 'failed') GROUP BY webhook_id
+		),
+		streak AS (
+			SELECT ok.webhook_id, ok.last_ok,
+				count(*) FILTER (WHERE m.state = 'failed' AND m.created_at > coalesce(ok.last_ok, '-infinity')) AS n,
+				min(m.created_at) FILTER (WHERE m.state = 'failed' AND m.created_at > coalesce(ok.last_ok, '-infinity')) AS first_fail,
+				max(m.created_at) FILTER (WHERE m.state = 'failed') AS last_fail
+			FROM ok JOIN moved m USING (webhook_id) GROUP BY ok.webhook_id, ok.last_ok
+		)
+		` + autoDisableSQL(len(attemptColumns)+3, len(attemptColumns)+4)
 }()
+
+// autoDisableSQL updates the failure streak of the webhooks whose
+// deliveries ended in this batch, and disables one whose streak reaches
+// failuresParam ($n, 0: never) spanning afterParam ($n, microseconds).
+// A success touches the webhook row only when it ends a streak, so the
+// success path of a healthy webhook writes nothing here. The SET
+// expressions read the webhook row itself, not a snapshot taken earlier in
+// the statement: two workers ending deliveries of one webhook at once
+// serialise on its row and neither loses the other's count.
+func autoDisableSQL(failuresParam, afterParam int) string {
+	streak := `(CASE WHEN s.last_ok IS NULL THEN w.failure_streak ELSE 0 END + s.n)`
+	since := `(CASE WHEN s.n = 0 THEN NULL::timestamptz WHEN s.last_ok IS NULL THEN coalesce(w.failing_since, s.first_fail) ELSE s.first_fail END)`
+	disable := fmt.Sprintf(`(w.active AND $%d::int > 0 AND s.n > 0 AND %s >= $%d::int AND s.last_fail - %s >= $%d::float8 * interval '1 microsecond')`,
+		failuresParam, streak, failuresParam, since, afterParam)
+	return `UPDATE webhooks w SET failure_streak = ` + streak + `, failing_since = ` + since + `,
+			active = w.active AND NOT ` + disable + `,
+			disabled_reason = CASE WHEN ` + disable + ` THEN 'failing' ELSE w.disabled_reason END,
+			disabled_at = CASE WHEN ` + disable + ` THEN now() ELSE w.disabled_at END
+		FROM streak s
+		WHERE w.id = s.webhook_id AND (s.n > 0 OR w.failure_streak <> 0)`
+}

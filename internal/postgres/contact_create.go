@@ -44,13 +44,11 @@ var createContactsSQL = func() string {
 		RETURNING id, type, team_id, created_at
 	),
 	delivery AS (
-		INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, created_at, updated_at)
-		SELECT gen_random_uuid(), event.id, w.id, event.created_at, event.created_at, event.created_at
-		FROM event JOIN webhooks w ON w.team_id = event.team_id AND w.active AND event.type = ANY (w.events)
-		RETURNING id, event_id
+		` + fanOutSQL + `
+		RETURNING id, event_id, state
 	)
 	SELECT i.n, c.id IS NOT NULL AS created,
-		COALESCE((SELECT array_agg(d.id::text) FROM delivery d WHERE d.event_id = i.event_id), '{}') AS deliveries
+		COALESCE((SELECT array_agg(d.id::text) FROM delivery d WHERE d.event_id = i.event_id AND d.state = 'pending'), '{}') AS deliveries
 	FROM input i LEFT JOIN change c ON c.id = i.id`
 }()
 

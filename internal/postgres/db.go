@@ -40,6 +40,8 @@ type DB struct {
 	Events relaybook.EventPublisher
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy relaybook.URLPolicy
+	// AutoDisable is when RecordAttempts disables a failing webhook.
+	AutoDisable relaybook.AutoDisable
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
 	// unprepared: behind PgBouncer (see PgBouncer), prepare nothing.

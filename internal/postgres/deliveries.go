@@ -8,8 +8,8 @@ import (
 	"github.com/relaybook/relaybook/internal/relaybook"
 )
 
-// DeliveryService implements relaybook.DeliveryService: the delivery log and
-// manual redelivery.
+// DeliveryService implements relaybook.DeliveryService: the delivery log,
+// and re-opening deliveries (lifecycle.go).
 type DeliveryService struct{ db *DB }
 
 // NewDeliveryService returns a DeliveryService on db.
@@ -25,8 +25,8 @@ const attemptSelect = `SELECT a.id, a.delivery_id, a.webhook_id, a.event_id, a.e
 	a.success, a.error, a.created_at
 	FROM delivery_attempts a JOIN events e ON e.id = a.event_id`
 
-// ListAttempts returns a webhook's delivery log, newest first.
-func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.DeliveryFilter) ([]*relaybook.DeliveryAttempt, error) {
+// ListAttempts returns a page of a webhook's delivery log, newest first.
+func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.DeliveryFilter) (*relaybook.AttemptPage, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -34,20 +34,48 @@ func (s *DeliveryService) ListAttempts(ctx context.Context, f relaybook.Delivery
 	if err != nil {
 		return nil, err
 	}
-	attempts := []*relaybook.DeliveryAttempt{}
-	err = s.db.db.SelectContext(ctx, &attempts, attemptSelect+`
+	after, _ := relaybook.ParseCursor(f.Cursor) // checked by Validate
+	var rows []*attemptPageRow
+	err = s.db.db.SelectContext(ctx, &rows, `SELECT `+cursorMicros("a")+`, `+attemptSelect[len("SELECT "):]+`
 		WHERE a.webhook_id = $1 AND (NOT $2 OR NOT a.success)
-		ORDER BY a.created_at DESC, a.id DESC LIMIT $3`, hook.ID, f.FailedOnly, f.Limit)
-	return attempts, mapError(err)
+			AND ($3::uuid IS NULL OR a.event_id = $3)
+			AND ($4::timestamptz IS NULL OR a.created_at >= $4)
+			AND ($5::timestamptz IS NULL OR a.created_at <= $5)
+			AND ($6::timestamptz IS NULL OR (a.created_at, a.id) < ($6, $7::uuid))
+		ORDER BY a.created_at DESC, a.id DESC LIMIT $8`,
+		hook.ID, f.FailedOnly, nullID(f.EventID), nullTime(f.Since), nullTime(f.Until),
+		nullTime(after.At), nullID(after.ID), f.Limit+1)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	page := &relaybook.AttemptPage{Attempts: make([]*relaybook.DeliveryAttempt, 0, min(len(rows), f.Limit))}
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		page.NextCursor = rows[f.Limit-1].cursor()
+	}
+	for _, r := range rows {
+		page.Attempts = append(page.Attempts, &r.DeliveryAttempt)
+	}
+	return page, nil
 }
 
-// FindAttempt returns one delivery log row.
+// attemptPageRow is a log row with its exact time for the page's cursor:
+// the log keeps microseconds, relaybook.Time only milliseconds.
+type attemptPageRow struct {
+	relaybook.DeliveryAttempt
+	pagePosition
+}
+
+// FindAttempt returns one delivery log row. It also takes a delivery's id
+// (what redeliver accepts, and what redeliver prints): that delivery's
+// latest attempt.
 func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relaybook.DeliveryAttempt, error) {
 	if !validID(id) {
 		return nil, relaybook.NotFound("delivery", id)
 	}
 	var a relaybook.DeliveryAttempt
-	err := s.db.db.GetContext(ctx, &a, attemptSelect+` WHERE a.id = $1`, id)
+	err := s.db.db.GetContext(ctx, &a, attemptSelect+` WHERE a.id = $1 OR a.delivery_id = $1
+		ORDER BY a.id = $1 DESC, a.attempt DESC, a.created_at DESC LIMIT 1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, relaybook.NotFound("delivery", id)
 	}
@@ -55,35 +83,4 @@ func (s *DeliveryService) FindAttempt(ctx context.Context, id string) (*relayboo
 		return nil, mapError(err)
 	}
 	return &a, nil
-}
-
-// Redeliver creates a fresh delivery (attempt 1 again, same event id so
-// receivers can dedupe) of the event behind id, which may name a delivery
-// log row or a delivery. It is due at once.
-func (s *DeliveryService) Redeliver(ctx context.Context, id string) (string, error) {
-	if !validID(id) {
-		return "", relaybook.NotFound("delivery", id)
-	}
-	newDelivery := newID()
-	err := s.db.inTx(ctx, func(tx *Tx) error {
-		now := relaybook.Now()
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, redelivery_of, created_at, updated_at)
-			SELECT $2, d.event_id, d.webhook_id, $3, d.id, $3, $3
-			FROM deliveries d
-			WHERE d.id = COALESCE((SELECT delivery_id FROM delivery_attempts WHERE id = $1), $1)`,
-			id, newDelivery, now)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return relaybook.NotFound("delivery", id)
-		}
-		tx.tasks = append(tx.tasks, relaybook.DeliveryTask{DeliveryID: newDelivery, Attempt: 1, RunAt: now.Time})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return newDelivery, nil
 }

@@ -26,7 +26,7 @@ type deliveryJobRow struct {
 }
 
 const loadJobsSQL = `
-	SELECT d.id AS delivery_id, d.state, d.attempts, e.id AS event_id, e.type AS event_type, e.payload, e.created_at AS event_created_at,
+	SELECT d.id AS delivery_id, d.state, d.attempts, d.sequence_start, e.id AS event_id, e.type AS event_type, e.payload, e.created_at AS event_created_at,
 		w.id AS webhook_id, w.url, w.active, w.secret_ciphertext, w.previous_secret_ciphertext, w.previous_secret_expires_at
 	FROM deliveries d
 	JOIN events e ON e.id = d.event_id

@@ -129,10 +129,11 @@ func TestRecordAttemptsMovesForwardOnly(t *testing.T) {
 	if d.State != "pending" || d.Attempts != 2 || !d.Next.Equal(retryAt) {
 		t.Errorf("delivery %+v, want pending after attempt 2, next at %s", d, retryAt)
 	}
-	log, err := postgres.NewDeliveryService(f.db).ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: f.webhook.Webhook.ID})
+	page, err := postgres.NewDeliveryService(f.db).ListAttempts(ctx, relaybook.DeliveryFilter{WebhookID: f.webhook.Webhook.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := page.Attempts
 	if len(log) != 2 {
 		t.Fatalf("%d log rows, want 2", len(log))
 	}

@@ -44,9 +44,10 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 // eventSQL returns one statement that runs change — a data-modifying query
 // using parameters $1..$n, RETURNING at least one column — and, only when
 // change touched a row, writes the event (parameters $n+1..$n+6, see
-// eventArgs) and one delivery per active webhook of the team subscribed to
+// eventArgs) and one delivery per webhook of the team subscribed to
 // the event's type. It yields one row: whether change touched a row, and
-// the new deliveries' ids.
+// the new deliveries' ids to dispatch. An inactive (paused or disabled)
+// webhook gets its delivery too, held: resuming it sends what was held.
 //
 // One statement is one round trip and its own transaction: the hot writes
 // (contact create and delete) cost one commit, not BEGIN, three statements
@@ -60,14 +61,22 @@ func eventSQL(change string, n int) string {
 			RETURNING id, type, team_id, created_at
 		),
 		delivery AS (
-			INSERT INTO deliveries (id, event_id, webhook_id, next_attempt_at, created_at, updated_at)
-			SELECT gen_random_uuid(), event.id, w.id, event.created_at, event.created_at, event.created_at
-			FROM event JOIN webhooks w ON w.team_id = event.team_id AND w.active AND event.type = ANY (w.events)
-			RETURNING id
+			`+fanOutSQL+`
+			RETURNING id, state
 		)
-		SELECT EXISTS (SELECT 1 FROM change), COALESCE((SELECT array_agg(id::text) FROM delivery), '{}')`,
+		SELECT EXISTS (SELECT 1 FROM change),
+			COALESCE((SELECT array_agg(id::text) FROM delivery WHERE state = 'pending'), '{}')`,
 		change, n+1, n+2, n+3, n+4, n+5, n+6)
 }
+
+// fanOutSQL inserts one delivery per webhook of the event's team (the CTE
+// "event") subscribed to its type: pending, or held when the webhook is
+// inactive (paused or disabled) so that resuming it sends what was held.
+// Only pending ones are dispatched.
+const fanOutSQL = `INSERT INTO deliveries (id, event_id, webhook_id, state, next_attempt_at, created_at, updated_at)
+			SELECT gen_random_uuid(), event.id, w.id, CASE WHEN w.active THEN 'pending' ELSE 'held' END,
+				event.created_at, event.created_at, event.created_at
+			FROM event JOIN webhooks w ON w.team_id = event.team_id AND event.type = ANY (w.events)`
 
 func eventArgs(e relaybook.Event) []any {
 	var bookID *string

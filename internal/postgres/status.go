@@ -49,8 +49,9 @@ func (s *StatusService) Backlog(ctx context.Context, teamID string) (relaybook.B
 
 // WebhookStatuses reports each webhook's attempts since f.Since: how many,
 // how many succeeded, the receiver's p50/p95 time (duration_ms) and its
-// state, most-failing first. A webhook is paused when inactive, and failing
-// when its latest attempt in the window failed.
+// state, most-failing first. A webhook is failing when it was disabled for
+// failing or its latest attempt in the window failed, and paused when
+// otherwise inactive.
 func (s *StatusService) WebhookStatuses(ctx context.Context, f relaybook.StatusFilter) ([]relaybook.WebhookStatus, error) {
 	if f.TeamID != "" && !validID(f.TeamID) {
 		return nil, relaybook.Invalid("team", "must be a team id (a UUID)")
@@ -61,7 +62,8 @@ func (s *StatusService) WebhookStatuses(ctx context.Context, f relaybook.StatusF
 			SELECT webhook_id, count(*) AS n FROM deliveries WHERE state = 'pending' GROUP BY webhook_id
 		)
 		SELECT w.id AS webhook_id, w.team_id, w.url,
-		       CASE WHEN NOT w.active THEN 'paused'
+		       CASE WHEN w.disabled_reason = 'failing' THEN 'failing'
+		            WHEN NOT w.active THEN 'paused'
 		            WHEN a.last_failed THEN 'failing'
 		            ELSE 'active' END AS state,
 		       COALESCE(a.attempts, 0) AS attempts,

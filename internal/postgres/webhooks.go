@@ -20,7 +20,7 @@ func NewWebhookService(db *DB) *WebhookService { return &WebhookService{db: db} 
 
 var _ relaybook.WebhookService = (*WebhookService)(nil)
 
-const webhookColumns = `id, team_id, url, events, active, created_by, created_at, updated_at`
+const webhookColumns = `id, team_id, url, events, active, disabled_reason, disabled_at, created_by, created_at, updated_at`
 
 type webhookRow struct {
 	relaybook.Webhook
@@ -122,7 +122,9 @@ func (s *WebhookService) ListWebhooks(ctx context.Context, teamID string) ([]*re
 	return out, nil
 }
 
-// UpdateWebhook changes the fields set in p.
+// UpdateWebhook changes the fields set in p. Pausing (active false) marks
+// the webhook paused; resuming clears that and, in the same transaction,
+// turns its held deliveries pending (see resumeHeld).
 func (s *WebhookService) UpdateWebhook(ctx context.Context, teamID, id string, p relaybook.WebhookPatch) (*relaybook.Webhook, error) {
 	if err := p.Validate(s.db.URLPolicy); err != nil {
 		return nil, err
@@ -140,13 +142,29 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, teamID, id string, p
 		if p.Events != nil {
 			w.Events = *p.Events
 		}
-		if p.Active != nil {
+		now := relaybook.Now()
+		resuming := p.Active != nil && *p.Active && !w.Active
+		if p.Active != nil && *p.Active != w.Active {
 			w.Active = *p.Active
+			w.DisabledReason, w.DisabledAt = nil, nil
+			if !w.Active {
+				reason := relaybook.WebhookPaused
+				w.DisabledReason, w.DisabledAt = &reason, &now
+			}
 		}
-		w.UpdatedAt = relaybook.Now()
-		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = $2, events = $3, active = $4, updated_at = $5 WHERE id = $1`,
-			w.ID, w.URL, pq.StringArray(w.Events), w.Active, w.UpdatedAt)
-		return err
+		w.UpdatedAt = now
+		// Resuming also forgets the failure streak: the webhook starts
+		// with a clean slate, or it would be disabled again by its first
+		// failure.
+		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = $2, events = $3, active = $4, disabled_reason = $5, disabled_at = $6, updated_at = $7,
+				failure_streak = CASE WHEN $8 THEN 0 ELSE failure_streak END,
+				failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END
+			WHERE id = $1`,
+			w.ID, w.URL, pq.StringArray(w.Events), w.Active, w.DisabledReason, w.DisabledAt, w.UpdatedAt, resuming)
+		if err != nil || !resuming {
+			return err
+		}
+		return tx.resumeHeld(ctx, w.ID, now.Time)
 	})
 	if err != nil {
 		return nil, err

@@ -26,15 +26,23 @@ type DeliveryJob struct {
 	DeliveryID string `db:"delivery_id"`
 	State      string `db:"state"`
 	// Attempts is how many attempts are already recorded.
-	Attempts  int    `db:"attempts"`
-	EventID   string `db:"event_id"`
-	EventType string `db:"event_type"`
-	Payload   []byte `db:"payload"`
+	Attempts int `db:"attempts"`
+	// SequenceStart is how many attempts preceded the current attempt
+	// sequence (a resume, a recover or a redeliver starts a new one):
+	// attempt n is the (n - SequenceStart)-th of its sequence, which is
+	// what the retry schedule counts.
+	SequenceStart int    `db:"sequence_start"`
+	EventID       string `db:"event_id"`
+	EventType     string `db:"event_type"`
+	Payload       []byte `db:"payload"`
 	// EventCreatedAt is when the event committed (event-to-delivery latency).
 	EventCreatedAt time.Time `db:"event_created_at"`
 	WebhookID      string    `db:"webhook_id"`
 	URL            string    `db:"url"`
 	Active         bool      `db:"active"`
+	// Test marks a sample event from "webhooks test": it is sent with
+	// X-Relay-Test: true.
+	Test bool `db:"-"`
 	// Secret is decrypted in memory for signing; it is never logged or
 	// written anywhere.
 	Secret string `db:"-"`
@@ -63,6 +71,13 @@ type DeliveryStore interface {
 	// forward: a record whose attempt is not past the recorded one keeps its
 	// log row but leaves the delivery as it is.
 	RecordAttempts(ctx context.Context, recs []AttemptRecord) error
+	// HoldDelivery sets a pending delivery held because its webhook is
+	// inactive, without an attempt; it does nothing (false) if the webhook
+	// is active again or the delivery has moved on past attempt-1.
+	HoldDelivery(ctx context.Context, deliveryID string, attempt int) (bool, error)
+	// ReleaseHeld turns held deliveries of active webhooks pending (the
+	// safety net behind resuming) and returns up to limit of their tasks.
+	ReleaseHeld(ctx context.Context, limit int) ([]DeliveryTask, error)
 	// DueTasks lists pending deliveries due at or before dueBefore, oldest
 	// first, after the (time, id) position given (zero values: from the
 	// start).

@@ -11,14 +11,32 @@ import (
 // Webhook is the webhook object of seed 004. The signing secret is not part
 // of it: it is shown once, in CreatedWebhook, and stored encrypted.
 type Webhook struct {
-	ID        string   `json:"id" db:"id"`
-	TeamID    string   `json:"team_id" db:"team_id"`
-	URL       string   `json:"url" db:"url"`
-	Events    []string `json:"events" db:"-"`
-	Active    bool     `json:"active" db:"active"`
-	CreatedBy *string  `json:"created_by" db:"created_by"`
-	CreatedAt Time     `json:"created_at" db:"created_at"`
-	UpdatedAt Time     `json:"updated_at" db:"updated_at"`
+	ID     string   `json:"id" db:"id"`
+	TeamID string   `json:"team_id" db:"team_id"`
+	URL    string   `json:"url" db:"url"`
+	Events []string `json:"events" db:"-"`
+	Active bool     `json:"active" db:"active"`
+	// DisabledReason says why an inactive webhook is inactive (null when
+	// active): WebhookPaused or WebhookFailing. Its events are held.
+	DisabledReason *string `json:"disabled_reason" db:"disabled_reason"`
+	DisabledAt     *Time   `json:"disabled_at" db:"disabled_at"`
+	CreatedBy      *string `json:"created_by" db:"created_by"`
+	CreatedAt      Time    `json:"created_at" db:"created_at"`
+	UpdatedAt      Time    `json:"updated_at" db:"updated_at"`
+}
+
+// Why a webhook is inactive.
+const (
+	WebhookPaused  = "paused"  // an operator set active=false
+	WebhookFailing = "failing" // disabled automatically (AutoDisable)
+)
+
+// AutoDisable is when a failing webhook is disabled: its last Failures
+// deliveries all ended failed, the first of them at least After before the
+// last. Failures 0 turns it off.
+type AutoDisable struct {
+	Failures int
+	After    time.Duration
 }
 
 // CreatedWebhook is the result of creating a webhook: the only time its
