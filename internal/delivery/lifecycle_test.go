@@ -83,7 +83,7 @@ func successes(reqs []request, downUntil int) map[string]int {
 
 func (e *env) recoverSince(webhookID, since string) int {
 	e.t.Helper()
-	win, err := relaybook.ParseWindow(since, "", time.Now())
+	win, err := relaybook.ParseRecoveryWindow(since, "", time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -129,6 +129,12 @@ const recoverBatch = 500
 // what it has seen, so a re-opened delivery that fails again during the
 // run is not re-opened twice.
 func (s *DeliveryService) Recover(ctx context.Context, teamID, webhookID string, win relaybook.Window, progress func(int)) (*relaybook.Recovery, error) {
+	if win.Since.IsZero() {
+		return nil, relaybook.Invalid("since", "is required")
+	}
+	if win.Until.IsZero() {
+		win.Until = time.Now() // an open end is now
+	}
 	if err := win.Validate(); err != nil {
 		return nil, err
 	}
