@@ -206,3 +206,52 @@ func FuzzWebhookUpdate(f *testing.F) {
 		return fuzzRoute{"PATCH", url, admin, http.StatusOK, func(_ *testing.T, data []byte) (string, []byte) { return url, data }}
 	})
 }
+
+// The write routes this round added: recover, rotate-secret and test. A
+// body is answered with the route's success status or a 4xx; never a 5xx.
+var recoverSeeds = []string{
+	`{"since":"10m"}`, `{"since":"24h","until":"1h"}`, `{"since":"2026-12-01T00:00:00Z"}`,
+	`{"since":"1h","until":"2h"}`, `{"since":"-5m"}`, `{"since":"yesterday"}`, `{"since":""}`,
+	`{"until":"1h"}`, `{"since":10}`, `{"SINCE":"1h"}`, `{}`, `null`, `[]`,
+}
+
+var rotateSeeds = []string{
+	`{"grace":"24h"}`, `{"grace":"0s"}`, `{"grace":"-1h"}`, `{"grace":"721h"}`, `{"grace":"soon"}`,
+	`{"grace":86400}`, `{"GRACE":"1h"}`, `{}`, `null`,
+}
+
+var testSendSeeds = []string{
+	`{"event":"contact.created"}`, `{"event":"member.joined"}`, `{"event":"nope"}`, `{"event":""}`,
+	`{"event":null}`, `{"EVENT":"contact.created"}`, `{}`, `null`, `{"event":["contact.created"]}`,
+}
+
+func adminWebhookRoute(e *env, tm *team, f *testing.F, suffix string, success int) fuzzRoute {
+	admin := bearerHeader(token(f, tm.Admin))
+	var created struct {
+		Webhook struct {
+			ID string `json:"id"`
+		} `json:"webhook"`
+	}
+	// A closed loopback port: a test send gets its answer (a refusal) at once.
+	do(f, "POST", e.url+"/api/teams/"+tm.ID+"/webhooks", admin,
+		`{"url":"https://127.0.0.1:1/hook","events":["contact.created"]}`).expect(f, http.StatusCreated).data(f, &created)
+	return fuzzRoute{"POST", e.url + "/api/teams/" + tm.ID + "/webhooks/" + created.Webhook.ID + suffix, admin, success, nil}
+}
+
+func FuzzWebhookRecover(f *testing.F) {
+	fuzzJSON(f, recoverSeeds, func(e *env, tm *team) fuzzRoute {
+		return adminWebhookRoute(e, tm, f, "/recover", http.StatusAccepted)
+	})
+}
+
+func FuzzWebhookRotateSecret(f *testing.F) {
+	fuzzJSON(f, rotateSeeds, func(e *env, tm *team) fuzzRoute {
+		return adminWebhookRoute(e, tm, f, "/rotate-secret", http.StatusOK)
+	})
+}
+
+func FuzzWebhookTestSend(f *testing.F) {
+	fuzzJSON(f, testSendSeeds, func(e *env, tm *team) fuzzRoute {
+		return adminWebhookRoute(e, tm, f, "/test", http.StatusOK)
+	})
+}
