@@ -80,6 +80,11 @@ func (db *DB) DueTasks(ctx context.Context, dueBefore time.Time, afterTime time.
 	if err != nil {
 		return nil, mapError(err)
 	}
+	return scanTasks(rows)
+}
+
+// scanTasks reads rows of (delivery id, attempt, due time) as tasks.
+func scanTasks(rows *sql.Rows) ([]relaybook.DeliveryTask, error) {
 	defer rows.Close()
 	var tasks []relaybook.DeliveryTask
 	for rows.Next() {

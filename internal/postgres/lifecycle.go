@@ -108,16 +108,7 @@ func (db *DB) ReleaseHeld(ctx context.Context, limit int) ([]relaybook.DeliveryT
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var tasks []relaybook.DeliveryTask
-	for rows.Next() {
-		var t relaybook.DeliveryTask
-		if err := rows.Scan(&t.DeliveryID, &t.Attempt, &t.RunAt); err != nil {
-			return nil, err
-		}
-		tasks = append(tasks, t)
-	}
-	return tasks, mapError(rows.Err())
+	return scanTasks(rows)
 }
 
 // recoverBatch is how many deliveries one recover transaction re-opens.
