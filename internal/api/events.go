@@ -14,12 +14,7 @@ import (
 // delivery log, and test sends.
 
 func (s *Server) handleListEvents(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, relaybook.DefaultEventLimit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	window, err := queryWindow(r)
+	limit, window, err := pageQuery(r, relaybook.DefaultEventLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -42,12 +37,7 @@ func (s *Server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r, relaybook.DefaultDeliveryLimit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	window, err := queryWindow(r)
+	limit, window, err := pageQuery(r, relaybook.DefaultDeliveryLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -108,4 +98,15 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, items any, li
 func queryWindow(r *http.Request) (relaybook.Window, error) {
 	q := r.URL.Query()
 	return relaybook.ParseWindow(q.Get("since"), q.Get("until"), time.Now())
+}
+
+// pageQuery reads the limit (def when absent) and the since/until window of
+// a paged list.
+func pageQuery(r *http.Request, def int) (int, relaybook.Window, error) {
+	limit, err := queryLimit(r, def)
+	if err != nil {
+		return 0, relaybook.Window{}, err
+	}
+	window, err := queryWindow(r)
+	return limit, window, err
 }
