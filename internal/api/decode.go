@@ -92,10 +92,88 @@ func jsonKind(kind string) string {
 // exactFieldNames refuses a field whose name matches one of dst's only when
 // case is ignored: encoding/json would take {"FIRST_NAME": …} as
 // first_name, but the API documents exact names and calls the rest unknown.
-// It walks the body a second time, which costs little next to the decode.
+//
+// Almost every body names its fields exactly, so a byte scan checks first
+// that every key in the body is one of the type's names; only a body with
+// another key is walked with a decoder, which costs more than the decode
+// itself (BENCHMARKS.md, "Plans that stay fast").
 func exactFieldNames(data []byte, t reflect.Type) error {
+	if names := knownNames(t); names != nil && allKeysKnown(data, names) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	return walkFields(dec, t, "")
+}
+
+var namesCache sync.Map // reflect.Type → map[string]bool (nil: no fast path)
+
+// knownNames is the set of every JSON field name of the structs t holds, at
+// any depth. A body whose keys are all in it names every field exactly: a
+// key that is not a field of its own object is refused as unknown by the
+// decode, and it cannot stand for another field of that object in another
+// case, since no two names in the set differ only in case. When two do,
+// knownNames is nil and every body is walked.
+func knownNames(t reflect.Type) map[string]bool {
+	if v, ok := namesCache.Load(t); ok {
+		return v.(map[string]bool)
+	}
+	names := map[string]bool{}
+	collectNames(t, names, map[reflect.Type]bool{})
+	for a := range names {
+		for b := range names {
+			if a != b && strings.EqualFold(a, b) {
+				names = nil
+				break
+			}
+		}
+		if names == nil {
+			break
+		}
+	}
+	namesCache.Store(t, names)
+	return names
+}
+
+func collectNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]bool) {
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		t = t.Elem()
+	}
+	if t == nil || seen[t] {
+		return
+	}
+	seen[t] = true
+	for name, ft := range jsonFields(t) {
+		names[name] = true
+		collectNames(ft, names, seen)
+	}
+}
+
+// allKeysKnown reports whether every object key in data, a JSON text that
+// has decoded already, is in names as written: a key with an escape in it
+// is not, and sends the body to the walk.
+func allKeysKnown(data []byte, names map[string]bool) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		start, escaped := i+1, false
+		for i = start; i < len(data) && data[i] != '"'; i++ {
+			if data[i] == '\\' {
+				escaped = true
+				i++
+			}
+		}
+		end := i
+		j := end + 1
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+			j++
+		}
+		// In valid JSON only an object key is followed by a colon.
+		if j < len(data) && data[j] == ':' && (escaped || !names[string(data[start:end])]) {
+			return false
+		}
+	}
+	return true
 }
 
 func walkFields(dec *json.Decoder, t reflect.Type, path string) error {

@@ -72,9 +72,12 @@ var recordAttemptsSQL = func() string {
 		),
 		logged AS (
 			INSERT INTO delivery_attempts (` + attemptColumns.names("") + `)
-			SELECT ` + attemptColumns.names("") + ` FROM rec
-			-- The delivery may be gone (its webhook deleted mid-flight).
-			WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = rec.delivery_id)
+			SELECT ` + attemptColumns.names("rec.") + ` FROM rec
+			-- The delivery may be gone (its webhook deleted mid-flight). A
+			-- LATERAL lookup (OFFSET 0: never flattened into a join) stays
+			-- one index probe per attempt; as EXISTS, the plan prepared on
+			-- a new, small table hashed a scan of all deliveries.
+			CROSS JOIN LATERAL (SELECT 1 FROM deliveries d WHERE d.id = rec.delivery_id OFFSET 0) still
 		),
 		-- A delivery only moves forward: a stale or duplicate attempt keeps
 		-- its log row (the request was sent) but does not change the state.

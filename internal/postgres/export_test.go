@@ -43,3 +43,6 @@ func ColumnNames() map[string][]string {
 		"contacts":          names(len(contactColumns), func(i int) string { return contactColumns[i].name }),
 	}
 }
+
+// HotStatements are the worker's per-batch statements, for the plan test.
+var HotStatements = map[string]string{"record attempts": recordAttemptsSQL, "load jobs": loadJobsSQL}

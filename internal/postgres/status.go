@@ -17,9 +17,11 @@ func NewStatusService(db *DB) *StatusService { return &StatusService{db: db} }
 var _ relaybook.StatusService = (*StatusService)(nil)
 
 // Backlog counts pending and held deliveries and the age of the oldest due
-// one, for every team ("") or one. The pending part reads the partial
-// index deliveries_due_idx; it runs every few seconds (the worker's gauge
-// refresher), never per scrape or per delivery.
+// one, for every team ("") or one. Each state is read through its partial
+// index (deliveries_due_idx, deliveries_held_idx): the due index serves only
+// queries that bound next_attempt_at (migration 00007), hence the clause.
+// It runs every few seconds (the gauge refresher), never per scrape or per
+// delivery.
 func (s *StatusService) Backlog(ctx context.Context, teamID string) (relaybook.Backlog, error) {
 	var row struct {
 		Pending int64   `db:"pending"`
@@ -30,13 +32,18 @@ func (s *StatusService) Backlog(ctx context.Context, teamID string) (relaybook.B
 		return relaybook.Backlog{}, relaybook.Invalid("team", "must be a team id (a UUID)")
 	}
 	err := s.db.db.GetContext(ctx, &row, `
+		WITH backlog AS (
+			SELECT state, next_attempt_at, webhook_id FROM deliveries
+			WHERE state = 'pending' AND next_attempt_at IS NOT NULL
+			UNION ALL
+			SELECT state, next_attempt_at, webhook_id FROM deliveries WHERE state = 'held'
+		)
 		SELECT count(*) FILTER (WHERE d.state = 'pending') AS pending,
 		       count(*) FILTER (WHERE d.state = 'held') AS held,
 		       COALESCE(EXTRACT(EPOCH FROM now() - min(d.next_attempt_at)
 		           FILTER (WHERE d.state = 'pending' AND d.next_attempt_at <= now())), 0)::float8 AS oldest
-		FROM deliveries d
-		WHERE d.state IN ('pending', 'held')
-		  AND ($1 = '' OR d.webhook_id IN (SELECT id FROM webhooks WHERE team_id::text = $1))`, teamID)
+		FROM backlog d
+		WHERE $1 = '' OR d.webhook_id IN (SELECT id FROM webhooks WHERE team_id::text = $1)`, teamID)
 	if err != nil {
 		return relaybook.Backlog{}, mapError(err)
 	}
@@ -59,7 +66,9 @@ func (s *StatusService) WebhookStatuses(ctx context.Context, f relaybook.StatusF
 	out := []relaybook.WebhookStatus{}
 	err := s.db.db.SelectContext(ctx, &out, `
 		WITH pending AS (
-			SELECT webhook_id, count(*) AS n FROM deliveries WHERE state = 'pending' GROUP BY webhook_id
+			-- next_attempt_at IS NOT NULL: through deliveries_due_idx (see Backlog).
+			SELECT webhook_id, count(*) AS n FROM deliveries
+			WHERE state = 'pending' AND next_attempt_at IS NOT NULL GROUP BY webhook_id
 		)
 		SELECT w.id AS webhook_id, w.team_id, w.url,
 		       CASE WHEN w.disabled_reason = 'failing' THEN 'failing'

@@ -18,11 +18,16 @@ type latencies struct {
 	worstSecondP99 float64 // the highest p99 of one second of sending
 	secondsOver100 int     // seconds whose p99 exceeds 100 ms
 	failed         int     // creates that failed (timed out): see openLoop
+	count          int     // contacts sent
 }
 
 type e2eResult struct {
 	coldP99   float64
 	sustained latencies
+	// cpuPerEvent is the CPU-µs of relaybook (serve and worker),
+	// PostgreSQL and Redis per contact of the sustained run: what the
+	// product spends on one event, from request to logged attempt.
+	cpuPerEvent float64
 }
 
 // e2eRate is the rate of the latency steps (BENCH_E2E_RATE changes it, for
@@ -60,10 +65,25 @@ func (h *harness) endToEnd(ctx context.Context) (e2eResult, error) {
 	dur := h.s.d(120*time.Second, 2*time.Second)
 	secs := max(1, int(dur.Seconds())-1)
 	waitServe, waitWorker := h.profileServe("e2e", secs), h.profileWorker("e2e", secs)
+	cpu := startCPU(h.processes(false))
 	res.sustained, err = h.openLoop(ctx, f, rate, dur)
+	byGroup, _ := cpu.stop()
 	waitServe()
 	waitWorker()
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	// The clients' share (load generator, receiver) is logged beside the
+	// product's: on two cores they take CPU the product then lacks.
+	byGroup["load generator"] = h.loadgenCPU
+	n := res.sustained.count
+	var product time.Duration
+	for _, g := range []string{"serve", "worker", "postgres", "redis"} {
+		product += byGroup[g]
+	}
+	res.cpuPerEvent = usPer(product, n)
+	logf("e2e: CPU per event %.0f µs in relaybook, PostgreSQL and Redis (%s)", res.cpuPerEvent, perDelivery(byGroup, n))
+	return res, nil
 }
 
 // postBurst sends a burst of contacts through the API (20,000 at scale 1,
@@ -182,6 +202,7 @@ func (h *harness) openLoop(ctx context.Context, f *fixture, rate int, dur time.D
 	sort.Float64s(api)
 	logf("e2e: the API's own latency (request to 201): p50 %.2f ms, p99 %.2f ms", percentile(api, 50), percentile(api, 99))
 	sort.Float64s(lat)
+	l.count = len(lat)
 	l.p50, l.p95, l.p99 = percentile(lat, 50), percentile(lat, 95), percentile(lat, 99)
 	logf("e2e: %d contacts at %d/s: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms; worst second's p99 %.2f ms; %d s with p99 > 100 ms",
 		len(lat), rate, l.p50, l.p95, l.p99, l.worstSecondP99, l.secondsOver100)

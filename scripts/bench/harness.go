@@ -48,6 +48,10 @@ type harness struct {
 
 	profileServe  func(step string, seconds int) func()
 	profileWorker func(step string, seconds int) func()
+
+	// loadgenCPU is the CPU the last load generator process used (user
+	// and system), read when it exits.
+	loadgenCPU time.Duration
 }
 
 func newHarness(ctx context.Context, s settings) (*harness, error) {
@@ -143,7 +147,7 @@ func (h *harness) running() []procEntry {
 	for _, p := range []struct {
 		cmd   *exec.Cmd
 		group string
-	}{{h.serve, "relaybook"}, {h.worker, "relaybook"}, {h.rc.cmd, "receiver"}} {
+	}{{h.serve, "serve"}, {h.worker, "worker"}, {h.rc.cmd, "receiver"}} {
 		if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
 			out = append(out, procEntry{p.cmd.Process.Pid, p.group})
 		}

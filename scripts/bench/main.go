@@ -195,7 +195,8 @@ func run() error {
 			result{key: "e2e_worst_second_p99_ms", label: "e2e worst one-second p99", value: lat.worstSecondP99, unit: "ms", target: "≤ 100"},
 			result{key: "e2e_seconds_p99_over_100ms", label: "e2e seconds with p99 > 100 ms", value: float64(lat.secondsOver100), unit: "s"},
 			result{key: "e2e_cold_first_second_p99_ms", label: "e2e p99, first second, cold serve", value: e2e.coldP99, unit: "ms"},
-			result{key: "e2e_sustained_failed_creates", label: "e2e sustained: creates failed", value: float64(lat.failed), unit: ""})
+			result{key: "e2e_sustained_failed_creates", label: "e2e sustained: creates failed", value: float64(lat.failed), unit: ""},
+			result{key: "e2e_cpu_us_per_event", label: "e2e CPU per event (product)", value: e2e.cpuPerEvent, unit: "µs"})
 	}
 
 	if s.runs("burst") {

@@ -144,6 +144,11 @@ func (h *harness) loadgen(ctx context.Context, f *fixture, out any, args ...stri
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cmd.ProcessState != nil {
+			h.loadgenCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
+	}()
 	cmd.Env = append(os.Environ(), "BENCH_LOADGEN_KEY="+f.key)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout

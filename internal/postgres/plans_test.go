@@ -1,0 +1,91 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/relaybook/relaybook/internal/postgres"
+)
+
+// TestHotStatementPlansStayIndexLookups: the worker's per-batch statements
+// keep one plan per connection (prepared, generic), so that plan must find
+// a batch's rows by primary key whatever the statistics say. Here the
+// statistics are those of a healthy system: thousands of delivered rows,
+// almost none pending. The attempt statement used to read every pending
+// delivery through the due index then (a backlog made each batch scan all
+// of it); a sequential scan of deliveries or events would grow with the
+// tables the same way.
+func TestHotStatementPlansStayIndexLookups(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	db := f.db.SQL()
+	if _, err := db.ExecContext(ctx, `
+		WITH e AS (
+			INSERT INTO events (id, type, team_id, book_id, payload, created_at)
+			SELECT gen_random_uuid(), 'contact.created', $1, $2, '{}', now() FROM generate_series(1, 5000)
+			RETURNING id, created_at
+		)
+		INSERT INTO deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, updated_at)
+		SELECT gen_random_uuid(), e.id, $3, CASE WHEN row_number() OVER () <= 5 THEN 'pending' ELSE 'succeeded' END,
+			1, e.created_at, e.created_at, e.created_at
+		FROM e`, f.team.ID, f.book.ID, f.webhook.Webhook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE deliveries, events, webhooks`); err != nil {
+		t.Fatal(err)
+	}
+	for name, query := range postgres.HotStatements {
+		plan := genericPlan(t, db.DB, query)
+		for _, bad := range []string{"deliveries_due_idx", "Seq Scan on deliveries", "Seq Scan on events"} {
+			if strings.Contains(plan, bad) {
+				t.Errorf("%s: the generic plan has %q:\n%s", name, bad, plan)
+			}
+		}
+	}
+}
+
+// genericPlan is what PostgreSQL runs for a prepared query once it keeps a
+// generic plan (every parameter NULL: a generic plan does not look at them).
+func genericPlan(t *testing.T, db *sql.DB, query string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	params := 0
+	for _, m := range regexp.MustCompile(`\$(\d+)`).FindAllStringSubmatch(query, -1) {
+		var n int
+		fmt.Sscan(m[1], &n)
+		params = max(params, n)
+	}
+	nulls := strings.TrimSuffix(strings.Repeat("NULL,", params), ",")
+	for _, q := range []string{`SET plan_cache_mode = force_generic_plan`, `PREPARE hot AS ` + query} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.ExecContext(ctx, `DEALLOCATE hot; RESET plan_cache_mode`)
+	rows, err := conn.QueryContext(ctx, `EXPLAIN EXECUTE hot(`+nulls+`)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
+}
