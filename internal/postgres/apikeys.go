@@ -152,16 +152,8 @@ func (db *DB) lookupKeys(hashes []string) ([]*apiKeyRow, []error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// A batch of one, the usual case below a few hundred requests a second,
-	// gets a statement of its own: PostgreSQL re-plans the ANY form for each
-	// call (its generic plan assumes ten hashes and loses to a custom one),
-	// which cost more than running it; "key_hash = $1" keeps one plan.
-	query, arg := `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = ANY ($1)`, any(params)
-	if len(params) == 1 {
-		query, arg = `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = $1`, params[0]
-	}
 	var rows []*apiKeyRow
-	err := db.selectPrepared(ctx, &rows, query, arg)
+	err := db.selectBatch(ctx, &rows, `SELECT `+apiKeyColumns+`, key_hash FROM api_keys WHERE key_hash = ANY ($1)`, params)
 	byHash := make(map[string]*apiKeyRow, len(rows))
 	for _, r := range rows {
 		byHash[string(r.Hash)] = r

@@ -50,7 +50,7 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []relaybook.AttemptRecord
 		}
 		rows[i], states[i], next[i] = &recs[i], recs[i].State, recs[i].NextAttemptAt
 	}
-	st, err := db.prepared(ctx, recordAttemptsSQL)
+	st, err := db.preparedBatch(ctx, recordAttemptsSQL)
 	if err != nil {
 		return err
 	}

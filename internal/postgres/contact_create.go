@@ -91,7 +91,7 @@ func (db *DB) insertContacts(ctx context.Context, items []newContact, created []
 		}
 		encoded[i], teams[i], eventIDs[i], payloads[i] = enc, it.teamID, it.event.ID, it.event.Payload
 	}
-	st, err := db.prepared(ctx, createContactsSQL)
+	st, err := db.preparedBatch(ctx, createContactsSQL)
 	if err != nil {
 		return nil, err
 	}

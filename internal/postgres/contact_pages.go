@@ -82,7 +82,7 @@ func (db *DB) readPages(qs []pageQuery) ([]*relaybook.ContactPage, []error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := db.prepared(ctx, `
+	st, err := db.preparedBatch(ctx, `
 		SELECT q.n, c.doc,
 			-- Only the page's last row needs its cursor: no decoding for the rest.
 			CASE WHEN c.rn = q.lim - 1 THEN (extract(epoch FROM c.created_at) * 1000000)::bigint || '|' || c.id END

@@ -44,6 +44,10 @@ type DB struct {
 	AutoDisable relaybook.AutoDisable
 
 	stmts sync.Map // query → *sqlx.Stmt, see prepared
+	// batches runs the batched statements, planned once (see batchSettings).
+	batches *sqlx.DB
+	// conns is the size of db's pool (database.max_conns less batches').
+	conns int
 	// unprepared: behind PgBouncer (see PgBouncer), prepare nothing.
 	unprepared bool
 
@@ -58,7 +62,34 @@ type DB struct {
 // Open connects to PostgreSQL and checks that it answers.
 func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, error) {
 	o := newOpenOptions(opts)
-	connector, err := pq.NewConnector(o.dsn(dsn))
+	batchConns := batchPoolSize(maxConns, o.pgbouncer)
+	db, err := openPool(o.dsn(dsn), maxConns-batchConns)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, Unavailable(err)
+	}
+	d := &DB{db: db, batches: db, conns: maxConns - batchConns, unprepared: o.pgbouncer}
+	if batchConns > 0 {
+		if d.batches, err = openPool(withSettings(o.dsn(dsn), batchSettings), batchConns); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
+	d.pages = batch.New(pageReaders, maxPageBatch, 0, d.readPages)
+	d.creates = batch.New(1, maxCreateBatch, 0, d.createContacts)
+	return d, nil
+}
+
+// openPool opens a pool of at most maxConns connections (0: no limit); it
+// connects on first use.
+func openPool(dsn string, maxConns int) (*sqlx.DB, error) {
+	connector, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -69,17 +100,35 @@ func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, e
 		db.SetMaxIdleConns(maxConns)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(pingCtx); err != nil {
-		db.Close()
-		return nil, Unavailable(err)
+	return db, nil
+}
+
+// The batched statements (API key lookups, contact creates and pages, the
+// worker's job loads and attempt writes) take arrays, and
+// PostgreSQL's generic plan for an array parameter assumes ten elements.
+// At the batch sizes of a few hundred requests a second (one to four) a
+// custom plan looks cheaper, so PostgreSQL planned them again on almost
+// every call: 0.3–0.8 ms each, a quarter of their time (BENCHMARKS.md,
+// "Plans that stay fast"). They run on a pool of their own whose sessions
+// keep the generic plan, which TestHotStatementPlansStayIndexLookups checks
+// is index lookups. The setting is per session, and on the main pool it
+// would also give the operator queries a generic plan, where their
+// optional filters (an empty parameter meaning "any") need a custom one.
+var batchSettings = [][2]string{{"plan_cache_mode", "force_generic_plan"}}
+
+// batchRunners is at most how many batched statements a process runs at
+// once: one runner per batcher, and no process uses more than three.
+const batchRunners = 3
+
+// batchPoolSize is how many of a process's maxConns go to the batch pool:
+// none behind PgBouncer (it refuses session settings from clients and
+// prepares nothing) or below four connections, where the pools would
+// starve each other; otherwise a quarter, between two and batchRunners.
+func batchPoolSize(maxConns int, pgbouncer bool) int {
+	if pgbouncer || maxConns < 4 {
+		return 0
 	}
-	d := &DB{db: db, unprepared: o.pgbouncer}
-	d.keys = batch.New(1, maxKeyBatch, 0, d.lookupKeys)
-	d.pages = batch.New(pageReaders, maxPageBatch, 0, d.readPages)
-	d.creates = batch.New(1, maxCreateBatch, 0, d.createContacts)
-	return d, nil
+	return min(batchRunners, max(2, maxConns/4))
 }
 
 // driverSettings are added to the DSN unless it sets them itself.
@@ -96,14 +145,18 @@ func Open(ctx context.Context, dsn string, maxConns int, opts ...Option) (*DB, e
 // compiling never pays off.
 var driverSettings = [][2]string{{"binary_parameters", "yes"}, {"jit", "off"}}
 
-func withDriverSettings(dsn string) string {
+func withDriverSettings(dsn string) string { return withSettings(dsn, driverSettings) }
+
+// withSettings adds run-time parameters to a URL or key=value DSN, unless
+// it names them itself.
+func withSettings(dsn string, settings [][2]string) string {
 	u, err := url.Parse(dsn)
 	isURL := err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
 	var q url.Values
 	if isURL {
 		q = u.Query()
 	}
-	for _, kv := range driverSettings {
+	for _, kv := range settings {
 		if strings.Contains(dsn, kv[0]) {
 			continue
 		}
@@ -129,6 +182,9 @@ func (db *DB) Close() error {
 		st.(*sqlx.Stmt).Close()
 		return true
 	})
+	if db.batches != db.db {
+		db.batches.Close()
+	}
 	return db.db.Close()
 }
 

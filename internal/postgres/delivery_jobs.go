@@ -55,7 +55,7 @@ func (db *DB) LoadDeliveryJobs(ctx context.Context, deliveryIDs []string) (map[s
 		}
 	}
 	var rows []*deliveryJobRow
-	if err := db.selectPrepared(ctx, &rows, loadJobsSQL, pq.Array(ids)); err != nil {
+	if err := db.selectBatch(ctx, &rows, loadJobsSQL, pq.Array(ids)); err != nil {
 		return nil, err
 	}
 	jobs := make(map[string]*relaybook.DeliveryJob, len(rows))

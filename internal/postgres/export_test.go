@@ -44,5 +44,16 @@ func ColumnNames() map[string][]string {
 	}
 }
 
-// HotStatements are the worker's per-batch statements, for the plan test.
-var HotStatements = map[string]string{"record attempts": recordAttemptsSQL, "load jobs": loadJobsSQL}
+// HotStatements are batched statements that keep a generic plan, for the
+// plan test.
+var HotStatements = map[string]string{"record attempts": recordAttemptsSQL, "load jobs": loadJobsSQL, "create contacts": createContactsSQL}
+
+// PlanCacheModes reports plan_cache_mode on a connection of the main pool
+// and of the batch pool.
+func (db *DB) PlanCacheModes(ctx context.Context) (main, batches string, err error) {
+	if err = db.db.GetContext(ctx, &main, `SHOW plan_cache_mode`); err != nil {
+		return
+	}
+	err = db.batches.GetContext(ctx, &batches, `SHOW plan_cache_mode`)
+	return
+}

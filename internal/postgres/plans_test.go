@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/relaybook/relaybook/internal/postgres"
+	"github.com/relaybook/relaybook/internal/testenv"
 )
 
 // TestHotStatementPlansStayIndexLookups: the worker's per-batch statements
@@ -88,4 +89,35 @@ func genericPlan(t *testing.T, db *sql.DB, query string) string {
 		t.Fatal(err)
 	}
 	return plan.String()
+}
+
+// The batched statements' pool keeps generic plans; the main pool, where
+// operator queries with optional filters run, plans as PostgreSQL chooses.
+// Below four connections, and behind PgBouncer, there is one pool.
+func TestBatchPoolKeepsGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	url := testenv.DatabaseURL(t)
+	for _, tc := range []struct {
+		conns         int
+		opts          []postgres.Option
+		main, batches string
+	}{
+		{8, nil, "auto", "force_generic_plan"},
+		{3, nil, "auto", "auto"},
+		{8, []postgres.Option{postgres.PgBouncer()}, "auto", "auto"},
+	} {
+		db, err := postgres.Open(ctx, url, tc.conns, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		main, batches, err := db.PlanCacheModes(ctx)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if main != tc.main || batches != tc.batches {
+			t.Errorf("max_conns %d, %d options: plan_cache_mode %q on the main pool and %q on the batch pool, want %q and %q",
+				tc.conns, len(tc.opts), main, batches, tc.main, tc.batches)
+		}
+	}
 }

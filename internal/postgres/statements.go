@@ -22,13 +22,25 @@ type statement interface {
 // PgBouncer (Open with PgBouncer()) a named statement is session state the
 // next transaction may not find, so the query runs unprepared instead.
 func (db *DB) prepared(ctx context.Context, query string) (statement, error) {
+	return db.prepareOn(ctx, db.db, query)
+}
+
+// preparedBatch is prepared for the batched statements: on the batch pool,
+// whose sessions keep one generic plan per statement (see batchSettings).
+func (db *DB) preparedBatch(ctx context.Context, query string) (statement, error) {
+	return db.prepareOn(ctx, db.batches, query)
+}
+
+// prepareOn prepares query on pool once; a query is always prepared on the
+// same pool.
+func (db *DB) prepareOn(ctx context.Context, pool *sqlx.DB, query string) (statement, error) {
 	if db.unprepared {
-		return unprepared{db.db, query}, nil
+		return unprepared{pool, query}, nil
 	}
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sqlx.Stmt), nil
 	}
-	st, err := db.db.PreparexContext(ctx, query)
+	st, err := pool.PreparexContext(ctx, query)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -39,22 +51,13 @@ func (db *DB) prepared(ctx context.Context, query string) (statement, error) {
 	return st, nil
 }
 
-// selectPrepared is SelectContext through a prepared statement.
-func (db *DB) selectPrepared(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := db.prepared(ctx, query)
+// selectBatch is SelectContext through a batched statement (preparedBatch).
+func (db *DB) selectBatch(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := db.preparedBatch(ctx, query)
 	if err != nil {
 		return err
 	}
 	return mapError(st.SelectContext(ctx, dest, args...))
-}
-
-// getPrepared is GetContext through a prepared statement.
-func (db *DB) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := db.prepared(ctx, query)
-	if err != nil {
-		return err
-	}
-	return st.GetContext(ctx, dest, args...)
 }
 
 // unprepared runs its query on the pool each time. With binary_parameters

@@ -11,6 +11,9 @@ import (
 // with an empty pool and cold backends, which otherwise open and load the
 // catalog together while the burst waits (BENCHMARKS.md, "The e2e tail").
 func (db *DB) Warm(ctx context.Context, n int) error {
+	if db.conns > 0 {
+		n = min(n, db.conns) // holding more than the pool has would wait forever
+	}
 	conns := make([]*sql.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {

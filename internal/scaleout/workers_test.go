@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/relaybook/relaybook/internal/postgres"
 	"github.com/relaybook/relaybook/internal/queue"
@@ -160,11 +161,14 @@ func TestWorkersScaleOut(t *testing.T) {
 // nothing doubled), then one gets SIGKILL (its in-flight deliveries are
 // held by Asynq's lease). Every event still arrives: the rest of the queue
 // through the remaining worker, the killed worker's leased tasks through a
-// worker started once their lease has expired (Asynq reclaims tasks whose
-// lease ran out 30 s ago; a lease runs 30 s past the last heartbeat), so
-// this test waits a minute. Only the killed worker's in-flight deliveries
-// may arrive twice (at-least-once: it may die between the receiver's
-// answer and recording it).
+// worker started once their lease has expired. Asynq reclaims tasks whose
+// lease ran out 30 s ago (a lease runs 30 s past the last heartbeat), which
+// in real time is a minute; the test ages the dead worker's leases in
+// Redis instead, as TestWorkerKilledMidDelivery does, and the replacement's
+// recoverer, which runs as it starts, takes them back by the same path.
+// Only the killed worker's in-flight deliveries may arrive twice
+// (at-least-once: it may die between the receiver's answer and recording
+// it).
 func TestWorkerStopAndKillLoseNothing(t *testing.T) {
 	t.Parallel()
 	const n = 300
@@ -191,7 +195,7 @@ func TestWorkerStopAndKillLoseNothing(t *testing.T) {
 	l.rcv.waitDistinct(t, n-slotsPerWorker, deliveryWait)
 	held, _ := l.rcv.counts()
 	t.Logf("%d events wait on the killed worker's leases", n-held)
-	time.Sleep(time.Until(killed.Add(62 * time.Second)))
+	l.expireDeadLeases(t, killed)
 	l.startWorkers(t, 1, "replacement")
 	l.rcv.waitDistinct(t, n, deliveryWait)
 
@@ -204,5 +208,52 @@ func TestWorkerStopAndKillLoseNothing(t *testing.T) {
 	}
 	if states := l.f.deliveryStates(t); states["succeeded"] != n {
 		t.Errorf("delivery states %v, want %d succeeded", states, n)
+	}
+}
+
+// expireDeadLeases waits until only a killed worker's tasks are left active
+// (nothing pending, and the active count unchanged for three receiver
+// delays: a live worker's task would have ended), then moves every lease of
+// the queue two minutes into the past, as if their holder had been dead
+// that long. Asynq keeps leases in a sorted set scored by expiry (Unix
+// seconds). No other test uses this package's Redis DB meanwhile: the
+// tests running beside this one have Redis servers of their own.
+func (l *load) expireDeadLeases(t *testing.T, killed time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	stable, last := 0, -1
+	for deadline := time.Now().Add(deliveryWait); stable < 3; time.Sleep(slowReceiver) {
+		info, err := l.insp.GetQueueInfo(l.queue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Pending == 0 && info.Active == last {
+			stable++
+		} else {
+			stable, last = 0, info.Active
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue did not settle: %+v", info)
+		}
+	}
+	opt, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	key := "asynq:{" + l.queue + "}:lease"
+	ids, err := rdb.ZRange(ctx, key, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != last {
+		t.Fatalf("%d leases in %s for %d active tasks (has Asynq's key layout changed?)", len(ids), key, last)
+	}
+	past := float64(killed.Add(-2 * time.Minute).Unix())
+	for _, id := range ids {
+		if err := rdb.ZAdd(ctx, key, redis.Z{Score: past, Member: id}).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
