@@ -114,7 +114,15 @@ func openPool(dsn string, maxConns int) (*sqlx.DB, error) {
 // is index lookups. The setting is per session, and on the main pool it
 // would also give the operator queries a generic plan, where their
 // optional filters (an empty parameter meaning "any") need a custom one.
-var batchSettings = [][2]string{{"plan_cache_mode", "force_generic_plan"}}
+//
+// The plan is made once, so it must not depend on when: on a new database
+// (tables never analysed, taken for ten pages) the attempt write's plan
+// hashed a scan of all deliveries and kept it until autovacuum first
+// analysed them, up to a minute later. Every batched statement finds its
+// rows by key, so these sessions also rule out sequential scans
+// (enable_seqscan only prices them out: a statement with no index to use
+// still runs).
+var batchSettings = [][2]string{{"plan_cache_mode", "force_generic_plan"}, {"enable_seqscan", "off"}}
 
 // batchRunners is at most how many batched statements a process runs at
 // once: one runner per batcher, and no process uses more than three.

@@ -57,3 +57,12 @@ func (db *DB) PlanCacheModes(ctx context.Context) (main, batches string, err err
 	err = db.batches.GetContext(ctx, &batches, `SHOW plan_cache_mode`)
 	return
 }
+
+// BatchSessionSettings are the SET statements of the batch pool's sessions.
+func BatchSessionSettings() []string {
+	out := make([]string, len(batchSettings))
+	for i, kv := range batchSettings {
+		out[i] = "SET " + kv[0] + " = " + kv[1]
+	}
+	return out
+}
