@@ -48,13 +48,14 @@ func ColumnNames() map[string][]string {
 // plan test.
 var HotStatements = map[string]string{"record attempts": recordAttemptsSQL, "load jobs": loadJobsSQL, "create contacts": createContactsSQL}
 
-// PlanCacheModes reports plan_cache_mode on a connection of the main pool
-// and of the batch pool.
-func (db *DB) PlanCacheModes(ctx context.Context) (main, batches string, err error) {
-	if err = db.db.GetContext(ctx, &main, `SHOW plan_cache_mode`); err != nil {
+// PlanSettings reports plan_cache_mode and enable_seqscan ("mode/seqscan")
+// on a connection of the main pool and of the batch pool.
+func (db *DB) PlanSettings(ctx context.Context) (main, batches string, err error) {
+	const q = `SELECT current_setting('plan_cache_mode') || '/' || current_setting('enable_seqscan')`
+	if err = db.db.GetContext(ctx, &main, q); err != nil {
 		return
 	}
-	err = db.batches.GetContext(ctx, &batches, `SHOW plan_cache_mode`)
+	err = db.batches.GetContext(ctx, &batches, q)
 	return
 }
 

@@ -102,8 +102,9 @@ func genericPlan(t *testing.T, db *sql.DB, query string) string {
 	return plan.String()
 }
 
-// The batched statements' pool keeps generic plans; the main pool, where
-// operator queries with optional filters run, plans as PostgreSQL chooses.
+// The batched statements' pool keeps generic plans and looks rows up by key;
+// the main pool, where operator queries with optional filters run, plans as
+// PostgreSQL chooses.
 // Below four connections, and behind PgBouncer, there is one pool.
 func TestBatchPoolKeepsGenericPlans(t *testing.T) {
 	ctx := context.Background()
@@ -113,21 +114,21 @@ func TestBatchPoolKeepsGenericPlans(t *testing.T) {
 		opts          []postgres.Option
 		main, batches string
 	}{
-		{8, nil, "auto", "force_generic_plan"},
-		{3, nil, "auto", "auto"},
-		{8, []postgres.Option{postgres.PgBouncer()}, "auto", "auto"},
+		{8, nil, "auto/on", "force_generic_plan/off"},
+		{3, nil, "auto/on", "auto/on"},
+		{8, []postgres.Option{postgres.PgBouncer()}, "auto/on", "auto/on"},
 	} {
 		db, err := postgres.Open(ctx, url, tc.conns, tc.opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		main, batches, err := db.PlanCacheModes(ctx)
+		main, batches, err := db.PlanSettings(ctx)
 		db.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if main != tc.main || batches != tc.batches {
-			t.Errorf("max_conns %d, %d options: plan_cache_mode %q on the main pool and %q on the batch pool, want %q and %q",
+			t.Errorf("max_conns %d, %d options: plan_cache_mode/enable_seqscan %q on the main pool and %q on the batch pool, want %q and %q",
 				tc.conns, len(tc.opts), main, batches, tc.main, tc.batches)
 		}
 	}
