@@ -342,7 +342,7 @@ func (p *parser) durations(key string) []time.Duration {
 func (p *parser) url(key string, schemes ...string) string {
 	s := p.raw(key)
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
+	if err != nil || (u.Host == "" && !postgresSocket(u)) {
 		p.fail(key, "%q is not a URL like %s://host:port/…", redactURL(s), schemes[0])
 		return s
 	}
@@ -353,6 +353,14 @@ func (p *parser) url(key string, schemes ...string) string {
 	}
 	p.fail(key, "scheme must be %s, got %q", strings.Join(schemes, " or "), u.Scheme)
 	return s
+}
+
+// postgresSocket reports whether u reaches PostgreSQL over its Unix
+// socket: no host in the authority, the socket's directory in the host
+// parameter (postgres:///relaybook?host=/var/run/postgresql), as the
+// driver takes it. On one machine that is how PostgreSQL is often set up.
+func postgresSocket(u *url.URL) bool {
+	return (u.Scheme == "postgres" || u.Scheme == "postgresql") && strings.HasPrefix(u.Query().Get("host"), "/")
 }
 
 func (p *parser) addr(key string) string {

@@ -169,6 +169,9 @@ func TestInvalid(t *testing.T) {
 		{"RELAYBOOK_SECURITY_ENCRYPTION_KEY", strings.Repeat("zz", 32), "security.encryption_key"},
 		{"RELAYBOOK_DATABASE_URL", "mysql://x@localhost/db", "database.url"},
 		{"RELAYBOOK_DATABASE_URL", "not a url", "database.url"},
+		{"RELAYBOOK_DATABASE_URL", "postgres:///relaybook", "database.url"},
+		{"RELAYBOOK_DATABASE_URL", "postgres:///relaybook?host=relative/dir", "database.url"},
+		{"RELAYBOOK_REDIS_URL", "redis:///0?host=/var/run/redis", "redis.url"},
 		{"RELAYBOOK_REDIS_URL", "http://localhost:6379", "redis.url"},
 		{"RELAYBOOK_SERVER_ADDR", "8080", "server.addr"},
 		{"RELAYBOOK_WORKER_SHUTDOWN_TIMEOUT", "5s", "worker.shutdown_timeout"},
@@ -188,6 +191,20 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("error should be one line naming the key: %q", msg)
 			}
 		})
+	}
+}
+
+// TestDatabaseSocketURL: a URL that names PostgreSQL's socket directory
+// instead of a host is accepted as written.
+func TestDatabaseSocketURL(t *testing.T) {
+	const socket = "postgres://relaybook@/relaybook?host=/var/run/postgresql"
+	t.Setenv("RELAYBOOK_DATABASE_URL", socket)
+	cfg, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.URL != socket {
+		t.Errorf("database.url = %q, want %q", cfg.Database.URL, socket)
 	}
 }
 
