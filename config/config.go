@@ -343,7 +343,11 @@ func (p *parser) url(key string, schemes ...string) string {
 	s := p.raw(key)
 	u, err := url.Parse(s)
 	if err != nil || (u.Host == "" && !postgresSocket(u)) {
-		p.fail(key, "%q is not a URL like %s://host:port/…", redactURL(s), schemes[0])
+		like := schemes[0] + "://host:port/…"
+		if schemes[0] == "postgres" {
+			like += " (or, over a Unix socket, postgres:///dbname?host=/var/run/postgresql)"
+		}
+		p.fail(key, "%q is not a URL like %s", redactURL(s), like)
 		return s
 	}
 	for _, scheme := range schemes {
