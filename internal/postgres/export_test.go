@@ -51,7 +51,13 @@ var HotStatements = map[string]string{"record attempts": recordAttemptsSQL, "loa
 // PlanSettings reports plan_cache_mode and enable_seqscan ("mode/seqscan")
 // on a connection of the main pool and of the batch pool.
 func (db *DB) PlanSettings(ctx context.Context) (main, batches string, err error) {
-	const q = `SELECT current_setting('plan_cache_mode') || '/' || current_setting('enable_seqscan')`
+	return db.SessionValue(ctx, `current_setting('plan_cache_mode') || '/' || current_setting('enable_seqscan')`)
+}
+
+// SessionValue evaluates a text expression on a connection of the main
+// pool and of the batch pool.
+func (db *DB) SessionValue(ctx context.Context, expr string) (main, batches string, err error) {
+	q := `SELECT (` + expr + `)::text`
 	if err = db.db.GetContext(ctx, &main, q); err != nil {
 		return
 	}
