@@ -205,6 +205,11 @@ func (h *harness) openLoop(ctx context.Context, f *fixture, rate int, dur time.D
 		sort.Float64s(chunk)
 		apiPerSecond = append(apiPerSecond, fmt.Sprintf("%.0f", percentile(chunk, 99)))
 	}
+	// The wall-clock start lets a bad second be matched with PostgreSQL's
+	// log or a sampler running beside the bench (vmstat -t 1).
+	if len(out.Sent) > 0 {
+		logf("e2e: the run's first second began at %s", time.Unix(0, out.Sent[0].Sent).UTC().Format("15:04:05.000 UTC"))
+	}
 	logf("e2e: p99 of each second, ms: %s", strings.Join(perSecond, " "))
 	logf("e2e: the API's p99 of each second, ms: %s", strings.Join(apiPerSecond, " "))
 	sort.Float64s(api)
